@@ -1,0 +1,40 @@
+"""nbval runs the notebooks as tests; this makes it follow nbdev's rules, so both agree on every cell.
+
+- A cell carrying a test flag listed in settings.ini's `tst_flags` (e.g. `#| slow`, `#| gpu`) or
+  `#| eval: false` is skipped, as `nbdev_test` skips it. Switch flags on with
+  `pytest --nbval --flags "slow gpu"` (nbdev_test: `nbdev_test --flags "slow gpu"`).
+- `nbdev_clean` keeps outputs but nulls `execution_count`; nbval would call such a cell
+  "unrun with outputs". We give stored outputs a count back, so they are compared.
+"""
+import configparser, re
+from pathlib import Path
+
+_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*(.+?)\s*$")
+
+def _skip_flags():
+    cfg = configparser.ConfigParser(delimiters=["="])
+    cfg.read(Path(__file__).resolve().parent.parent / "settings.ini")
+    return set(cfg["DEFAULT"].get("tst_flags", "").split())
+
+def cell_directives(source):
+    "nbdev directives at the top of a cell: `#| slow` -> {'slow': ''}, `#| eval: false` -> {'eval:': 'false'}."
+    out = {}
+    for line in source.splitlines():
+        if not line.strip(): continue
+        m = _DIRECTIVE.match(line)
+        if not m: break
+        name, _, rest = m.group(1).partition(" ")
+        out[name] = rest.strip()
+    return out
+
+def pytest_addoption(parser):
+    parser.addoption("--flags", default="", help="space-separated nbdev test flags to run (normally skipped), e.g. 'slow gpu'")
+
+def pytest_collection_modifyitems(config, items):
+    skip = _skip_flags() - set(config.getoption("--flags").split())
+    for item in items:
+        cell = getattr(item, "cell", None)
+        if cell is None or not hasattr(item, "options"): continue   # not an nbval cell
+        d = cell_directives(cell.source)
+        if d.get("eval:", "").lower() == "false" or skip & d.keys(): item.options["skip"] = True
+        if cell.execution_count is None and cell.outputs: cell.execution_count = item.cell_num + 1

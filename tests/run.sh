@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up xenc from nothing and run every test:   bash tests/run.sh
+# (a venv in .venv, torch==2.13.0 first so pip takes the CPU wheel, then xenc[dev]; then the checks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+# (pip on this workplace warns about absent local indexes; that noise is filtered, pip's exit status is kept)
+pipi() { python -m pip --disable-pip-version-check -q install "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }
+pipi torch==2.13.0
+pipi -e ".[dev]"
+python -c "import torch, xenc; print('torch', torch.__version__, '| xenc', xenc.__version__)"
+
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi
+
+echo "== 1/3 the package and README are what the notebooks export"
+python tests/check_sync.py
+echo "== 2/3 every notebook as a test (nbval, strict outputs; nbdev flags honoured)"
+python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg nbs/
+echo "== 3/3 tests/"
+python -m pytest -p no:cacheprovider -q tests/
