@@ -1,0 +1,112 @@
+"""Training speed and quality: xenc.train against sentence-transformers' CrossEncoderTrainer.
+
+    python benchmarks/train.py compare [--steps 300] [--batch-size 16]
+        Both libraries train the offline base model (all-MiniLM-L6-v2, fresh 1-label head) on STS-B train
+        (scores / 5, BinaryCrossEntropyLoss), same batch size, learning rate 5e-5, seed 42, the same
+        number of steps, each alone in a child process (one after the other, in this one run).
+        Prints samples/s, the ratio to the reference, and peak memory (VmHWM) of each.
+    python benchmarks/train.py recipe [--epochs 4] [--batch-size 64] [--sampler length_grouped]
+        The seed card 003 recipe in xenc: BCE on score/5, batch 64, 4 epochs, warmup 0.1, lr 5e-5,
+        seed 42, STS-B dev Spearman every 80 steps; STS-B test Spearman once at the end.
+"""
+import argparse, json, os, platform, subprocess, sys, tempfile, time, warnings
+os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+def hwm_mb():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+
+def stsb(split):
+    from xenc.data import load_benchmark
+    return load_benchmark("stsb", split)
+
+def run_reference(steps, bs, out):
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from xenc.model import offline_base_model
+    model = CrossEncoder(str(offline_base_model()), num_labels=1, device="cpu")
+    args = CrossEncoderTrainingArguments(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42,
+                                         logging_steps=50, save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True)
+    t = time.perf_counter()
+    CrossEncoderTrainer(model=model, args=args, train_dataset=stsb("train"), loss=BinaryCrossEntropyLoss(model)).train()
+    return time.perf_counter() - t
+
+def run_xenc(steps, bs, out, sampler):
+    from xenc.model import CrossEncoder, offline_base_model
+    from xenc.train import TrainConfig, train
+    model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
+    cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42, logging_steps=50,
+                      save_strategy="no", batch_sampler=sampler, disable_tqdm=True)
+    t = time.perf_counter()
+    train(model, cfg, stsb("train"))
+    return time.perf_counter() - t
+
+def child(which, steps, bs):
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    with tempfile.TemporaryDirectory() as out:
+        secs = run_reference(steps, bs, out) if which == "sentence-transformers" else run_xenc(steps, bs, out, which.split()[-1])
+    print(json.dumps({"seconds": secs, "hwm_mb": hwm_mb()}))
+
+def header(cmd):
+    import torch, transformers, sentence_transformers, xenc
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu}, {os.cpu_count()} cores; torch {torch.__version__}, transformers "
+          f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
+    print(f"# command: python benchmarks/train.py {cmd}")
+
+def compare(args):
+    header(f"compare --steps {args.steps} --batch-size {args.batch_size}")
+    contenders = ["sentence-transformers", "xenc batch_sampler", "xenc length_grouped"]
+    res = {}
+    for c in contenders:
+        r = subprocess.run([sys.executable, __file__, "child", "--which", c, "--steps", str(args.steps), "--batch-size", str(args.batch_size)],
+                           capture_output=True, text=True)
+        if r.returncode: sys.exit(f"{c} failed:\n{r.stderr[-3000:]}")
+        res[c] = json.loads(r.stdout.strip().splitlines()[-1])
+    ref = args.steps * args.batch_size / res["sentence-transformers"]["seconds"]
+    print(f"\nSTS-B train, BCE, batch {args.batch_size}, {args.steps} steps, lr 5e-5, seed 42, CPU\n")
+    print("| contender | seconds | samples/s | x reference | peak RSS MB |\n|---|---|---|---|---|")
+    for c in contenders:
+        sps = args.steps * args.batch_size / res[c]["seconds"]
+        print(f"| {c} | {res[c]['seconds']:.0f} | {sps:.1f} | {sps / ref:.2f} | {res[c]['hwm_mb']:.0f} |")
+
+def recipe(args):
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    from xenc.evaluation import CorrelationEvaluator
+    from xenc.model import CrossEncoder, offline_base_model
+    from xenc.train import TrainConfig, train, log_table, training_time
+    header(f"recipe --epochs {args.epochs} --batch-size {args.batch_size} --sampler {args.sampler} --lr {args.lr}")
+    dev, test = stsb("dev"), stsb("test")
+    ev = lambda d, n: CorrelationEvaluator(list(zip(d["sentence1"][:], d["sentence2"][:])), d["score"][:], name=n, batch_size=64)
+    model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
+    with tempfile.TemporaryDirectory() as out:
+        cfg = TrainConfig(output_dir=out, per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64, num_train_epochs=args.epochs,
+                          learning_rate=args.lr, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
+                          save_strategy="no", batch_sampler=args.sampler, disable_tqdm=True)
+        t = time.perf_counter()
+        res = train(model, cfg, stsb("train"), evaluators=[ev(dev, "stsb-validation")])
+        wall = time.perf_counter() - t
+        final_dev = ev(dev, "stsb-validation")(model)
+        test_metrics = ev(test, "stsb-test")(model)
+        peak = hwm_mb()
+    print(log_table(res)); print(); print(training_time(res))
+    print(f"\nwall {wall:.0f} s for {len(stsb('train')) * args.epochs} samples ({len(stsb('train')) * args.epochs / wall:.1f} samples/s), peak RSS {peak:.0f} MB")
+    print(f"final: STS-B dev Spearman {final_dev['stsb-validation_spearman']:.4f}, test Spearman {test_metrics['stsb-test_spearman']:.4f}, "
+          f"test Pearson {test_metrics['stsb-test_pearson']:.4f}")
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("compare"); c.add_argument("--steps", type=int, default=300); c.add_argument("--batch-size", type=int, default=16)
+    r = sub.add_parser("recipe"); r.add_argument("--epochs", type=float, default=4); r.add_argument("--batch-size", type=int, default=64)
+    r.add_argument("--sampler", default="length_grouped"); r.add_argument("--lr", type=float, default=5e-5)
+    ch = sub.add_parser("child"); ch.add_argument("--which"); ch.add_argument("--steps", type=int); ch.add_argument("--batch-size", type=int)
+    a = ap.parse_args()
+    if a.cmd == "compare": compare(a)
+    elif a.cmd == "recipe": recipe(a)
+    else: child(a.which, a.steps, a.batch_size)
+
+if __name__ == "__main__": main()

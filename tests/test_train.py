@@ -1,0 +1,76 @@
+"xenc.train: data parallel with 2 gloo processes equals 1 process; a kill while saving leaves the last checkpoint whole."
+import json, os, subprocess, sys, textwrap
+from pathlib import Path
+import pytest, torch
+from transformers import BertConfig, BertForSequenceClassification
+from xenc.data import load_benchmark
+from xenc.model import CrossEncoder, quiet_transformers
+from xenc import train as T
+
+@pytest.fixture(scope="module")
+def tiny_no_dropout(tmp_path_factory, tokenizer):
+    "A tiny random BERT without dropout, so that runs with different process counts can agree exactly."
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                     num_labels=1, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    path = tmp_path_factory.mktemp("tiny-nodrop")
+    with quiet_transformers(): BertForSequenceClassification(cfg).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+SCRIPT = textwrap.dedent("""
+    import os, sys, torch
+    from xenc.data import load_benchmark
+    from xenc.model import CrossEncoder
+    from xenc.train import TrainConfig, train
+    model_dir, out, global_batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1: torch.distributed.init_process_group("gloo")
+    torch.set_num_threads(1)
+    model = CrossEncoder(model_dir, device="cpu")
+    cfg = TrainConfig(output_dir=out, per_device_train_batch_size=global_batch // world, max_steps=6, learning_rate=1e-3,
+                      warmup_steps=2, logging_steps=1, save_steps=6, disable_tqdm=True)
+    r = train(model, cfg, load_benchmark("stsb", "train").select(range(96)))
+    if int(os.environ.get("RANK", "0")) == 0:
+        torch.save({k: v.clone() for k, v in model.state_dict().items()}, os.path.join(out, "final.pt"))
+    if world > 1: torch.distributed.destroy_process_group()
+""")
+
+def test_two_gloo_processes_equal_one(tmp_path, tiny_no_dropout):
+    script = tmp_path / "ddp.py"; script.write_text(SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    one, two = tmp_path / "one", tmp_path / "two"
+    subprocess.run([sys.executable, str(script), str(tiny_no_dropout), str(one), "8"], check=True, env=env, capture_output=True)
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+                        str(script), str(tiny_no_dropout), str(two), "8"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = torch.load(one / "final.pt"), torch.load(two / "final.pt")
+    start = CrossEncoder(tiny_no_dropout, device="cpu").state_dict()
+    assert any(not torch.equal(start[k], a[k]) for k in a)          # training moved the weights
+    for k in a: assert torch.allclose(a[k], b[k], atol=1e-5, rtol=0), k
+
+def test_kill_while_saving_keeps_last_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
+    "torch.save dies half-way through checkpoint-4: checkpoint-2 stays the latest, loadable, and resuming from it works."
+    ds = load_benchmark("stsb", "train").select(range(64))
+    cfg = T.TrainConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=6, save_steps=2, disable_tqdm=True)
+    real_save, calls = torch.save, {"n": 0}
+    def dying_save(obj, f, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:                                           # the second checkpoint: write half a file, then die
+            Path(f).write_bytes(b"\x80\x02partial"); raise KeyboardInterrupt("killed")
+        return real_save(obj, f, *a, **k)
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds)
+    monkeypatch.setattr(torch, "save", real_save)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["checkpoint-2"], names                           # no half-written checkpoint-4, no temporary folder left
+    ck = T.latest_checkpoint(tmp_path)
+    assert CrossEncoder(ck, device="cpu").num_labels == 1 and T.load_training_state(ck)["state"]["step"] == 2
+    r = T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds, resume_from_checkpoint=True)
+    assert T.latest_checkpoint(tmp_path).name == "checkpoint-6"
+
+def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):
+    cfg = T.TrainConfig(output_dir=str(tmp_path), max_steps=2, disable_tqdm=True)
+    with pytest.raises(T.TrainingError, match="holds no complete checkpoint"):
+        T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, load_benchmark("stsb", "train").select(range(16)), resume_from_checkpoint=True)
