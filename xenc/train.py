@@ -7,7 +7,7 @@ __all__ = ['TrainConfigError', 'cpu_has_bf16', 'TrainConfig', 'check_config', 'm
            'warmup_steps', 'save_checkpoint', 'latest_checkpoint', 'load_training_state', 'TrainResult',
            'TrainingError', 'eval_loss', 'train', 'log_table', 'training_time', 'plot_log']
 
-# %% ../nbs/03_train.ipynb #fb008ab5
+# %% ../nbs/03_train.ipynb #c5d096b7
 import json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -21,7 +21,7 @@ from .data import PairColumns, detect_columns, LengthGroupedBatchSampler, NoDupl
 from .losses import default_loss
 from .model import CrossEncoder
 
-# %% ../nbs/03_train.ipynb #7a35c188
+# %% ../nbs/03_train.ipynb #8d54e14d
 class TrainConfigError(ValueError):
     "A training configuration that cannot work; the message says what to change."
 
@@ -72,7 +72,7 @@ class TrainConfig:
         d = TrainConfig()
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(d, f.name) and f.name != "output_dir"}
 
-# %% ../nbs/03_train.ipynb #e359752f
+# %% ../nbs/03_train.ipynb #539009fc
 def check_config(c:TrainConfig, model:CrossEncoder, has_eval:bool):
     "Raise `TrainConfigError` for a config that cannot work on this model, machine and data."
     if c.per_device_train_batch_size < 1: raise TrainConfigError(f"per_device_train_batch_size must be at least 1, got {c.per_device_train_batch_size}.")
@@ -97,7 +97,7 @@ def check_config(c:TrainConfig, model:CrossEncoder, has_eval:bool):
     if c.lr_scheduler_type not in ("linear", "cosine", "constant", "constant_with_warmup"):
         raise TrainConfigError(f"lr_scheduler_type {c.lr_scheduler_type!r} is not supported: linear, cosine, constant or constant_with_warmup.")
 
-# %% ../nbs/03_train.ipynb #fc39c1c8
+# %% ../nbs/03_train.ipynb #cd71a5ce
 def make_batch(ds:Dataset, idx:Sequence[int], cols:PairColumns, num_labels:int):
     "(inputs, labels) of the rows `idx`: one list per text column, labels as the losses expect them."
     rows = ds.select_columns(list(cols.texts) + ([cols.label] if cols.label else []))[list(idx)]
@@ -118,7 +118,7 @@ def epoch_batches(ds:Dataset, cols:PairColumns, config:TrainConfig, global_batch
         return [order[i:i + global_batch] for i in range(0, len(order), global_batch)]
     return list(s)
 
-# %% ../nbs/03_train.ipynb #3f188442
+# %% ../nbs/03_train.ipynb #c2a2126b
 def lr_lambda(kind:str, warmup:int, total:int) -> Callable[[int], float]:
     "The multiplier of the learning rate at each step."
     def f(step):
@@ -133,7 +133,7 @@ def warmup_steps(c:TrainConfig, total:int) -> int:
     if c.warmup_steps and c.warmup_steps < 1: return math.ceil(c.warmup_steps * total)
     return int(c.warmup_steps) or math.ceil(c.warmup_ratio * total)
 
-# %% ../nbs/03_train.ipynb #cf59a657
+# %% ../nbs/03_train.ipynb #4fb49f75
 def _rng_states():
     return {"python": random.getstate(), "numpy": [np.random.get_state()[0], np.random.get_state()[1].tolist(), *np.random.get_state()[2:]],
             "torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
@@ -171,7 +171,7 @@ def load_training_state(path) -> dict:
     s["state"] = json.loads(s["state"])
     return s
 
-# %% ../nbs/03_train.ipynb #4e8531f0
+# %% ../nbs/03_train.ipynb #6c5f21ce
 @dataclass
 class TrainResult:
     "The log rows, timings, best checkpoint and the config of a run."
@@ -325,7 +325,7 @@ def train(model:CrossEncoder, config:TrainConfig, train_dataset:Dataset, loss=No
     model.eval()
     return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop)
 
-# %% ../nbs/03_train.ipynb #0edb10b5
+# %% ../nbs/03_train.ipynb #7f041039
 def _fmt(v): return "-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
 
 def log_table(result:TrainResult) -> str:
