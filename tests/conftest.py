@@ -1,7 +1,7 @@
 "Fixtures: a tiny random BERT around the offline base model's tokenizer, and the shared data folder."
 import os
 from pathlib import Path
-import pytest, torch
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -1,5 +1,5 @@
 "xenc.train: data parallel with 2 gloo processes equals 1 process; a kill while saving leaves the last checkpoint whole."
-import json, os, subprocess, sys, textwrap
+import os, subprocess, sys, textwrap
 from pathlib import Path
 import pytest, torch
 from xenc.data import load_benchmark
@@ -62,7 +62,7 @@ def test_kill_while_saving_keeps_last_checkpoint(tmp_path, tiny_model_dir, monke
     assert names == ["checkpoint-2"], names                           # no half-written checkpoint-4, no temporary folder left
     ck = T.latest_checkpoint(tmp_path)
     assert CrossEncoder(ck, device="cpu").num_labels == 1 and T.load_training_state(ck)["state"]["step"] == 2
-    r = T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds, resume_from_checkpoint=True)
+    T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds, resume_from_checkpoint=True)
     assert T.latest_checkpoint(tmp_path).name == "checkpoint-6"
 
 def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):

@@ -8,8 +8,8 @@ __all__ = ['TrainConfigError', 'cpu_has_bf16', 'TrainConfig', 'check_config', 'm
            'TrainingError', 'eval_loss', 'train', 'log_table', 'training_time', 'plot_log']
 
 # %% ../nbs/03_train.ipynb #c5d096b7
-import json, math, os, random, shutil, tempfile, time, warnings
-from dataclasses import dataclass, field, asdict, fields
+import json, math, os, random, shutil, tempfile, time
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
