@@ -14,6 +14,7 @@ python -c "import torch, xenc; print('torch', torch.__version__, '| xenc', xenc.
 
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi
+if [ -z "${XENC_SEEDS_DIR:-}" ] && [ -d ../shared/seeds ]; then XENC_SEEDS_DIR=$(cd ../shared/seeds && pwd); export XENC_SEEDS_DIR; fi
 
 echo "== 1/3 the package and README are what the notebooks export"
 python tests/check_sync.py

@@ -321,8 +321,8 @@ def forward(self:CrossEncoder, batch:dict) -> torch.Tensor:
 CrossEncoder.tokenize, CrossEncoder.forward = tokenize, forward
 
 # %% ../nbs/01_model.ipynb #ca5c6cf2
-def save_pretrained(self:CrossEncoder, path:str|Path):
-    "Write safetensors weights, tokenizer and configs that xenc, transformers and sentence-transformers load."
+def save_pretrained(self:CrossEncoder, path:str|Path, card=None):
+    "Write safetensors weights, tokenizer, configs that xenc, transformers and sentence-transformers load, and a model card `README.md`."
     import transformers
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     act = activation_path(self.activation_fn)
@@ -336,6 +336,9 @@ def save_pretrained(self:CrossEncoder, path:str|Path):
         (tmp / "config_sentence_transformers.json").write_text(json.dumps(
             {"activation_fn": act, "model_type": "CrossEncoder",
              "__version__": {"xenc": _version(), "transformers": transformers.__version__, "pytorch": torch.__version__}}, indent=2))
+        from xenc.card import render_card, model_card   # the card chapter; imported here because it builds on this one
+        card = card if card is not None else getattr(self, "card", None)
+        (tmp / "README.md").write_text(render_card(card if card is not None else model_card(self, measure_hardware=False)), encoding="utf-8")
         for f in sorted(tmp.iterdir()): os.replace(f, path / f.name)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return path
