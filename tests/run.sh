@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set up xenc from nothing and run every test:   bash tests/run.sh
+# Only set up (the README's main job runs after it):   bash tests/run.sh --setup-only
 # (a venv in .venv, torch==2.13.0 first so pip takes the CPU wheel, then xenc[dev]; then the checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ pipi() { python -m pip --disable-pip-version-check -q install "$@" 2>&1 | { grep
 pipi torch==2.13.0
 pipi -e ".[dev]"
 python -c "import torch, xenc; print('torch', torch.__version__, '| xenc', xenc.__version__)"
+echo "== set up in ${SECONDS} s"
+if [ "${1:-}" = "--setup-only" ]; then exit 0; fi
 
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi

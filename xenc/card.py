@@ -603,13 +603,13 @@ def _log_rows(result, extra_results:list) -> tuple[list, int|None]:
     metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
     rows = [{"Epoch": round(r["epoch"], 4), "Step": r["step"], "Training Loss": r.get("loss"), "Validation Loss": r.get("eval_loss"),
              **{m: r.get(m) for m in metrics}} for r in result.log]
+    extra = []
     for res in extra_results:             # evaluators run after training, as sentence-transformers logs them: epoch and step -1
         key = f"{res['dataset']}_{res['primary']}"
-        if key not in metrics:
-            for r in rows: r[key] = None
-            rows.append({"Epoch": -1, "Step": -1, "Training Loss": None, "Validation Loss": None, **{m: None for m in metrics},
-                         **{k: None for k in rows[0] if k not in ("Epoch", "Step")}, key: res["metrics"][res["primary"]]})
-    rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+        if key not in metrics: extra.append((key, res["metrics"][res["primary"]]))
+    rows += [{"Epoch": -1, "Step": -1, key: v} for key, v in extra]
+    cols = ["Epoch", "Step", "Training Loss", "Validation Loss", *metrics, *(k for k, _ in extra)]
+    rows = [{c: (round(r[c], 4) if isinstance(r.get(c), float) else r.get(c)) for c in cols} for r in rows]
     best = int(result.best_checkpoint.rsplit("-", 1)[1]) if result.best_checkpoint else None
     return rows, best
 
