@@ -8,6 +8,11 @@
     python benchmarks/train.py recipe [--epochs 4] [--batch-size 64] [--sampler length_grouped]
         The seed card 003 recipe in xenc: BCE on score/5, batch 64, 4 epochs, warmup 0.1, lr 5e-5,
         seed 42, STS-B dev Spearman every 80 steps; STS-B test Spearman once at the end.
+    python benchmarks/train.py recipe --both-orders --bf16 --lr 1.5e-4 --batch-size 32 --no-test --save runs/candidate
+        A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.data.with_swapped_pairs),
+        report dev Spearman plain and order-averaged, keep the model; then, once, for the chosen one:
+    python benchmarks/train.py test runs/candidate [--symmetric]
+        STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
 import argparse, json, os, platform, subprocess, sys, tempfile, time, warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -71,6 +76,23 @@ def compare(args):
         sps = args.steps * args.batch_size / res[c]["seconds"]
         print(f"| {c} | {res[c]['seconds']:.0f} | {sps:.1f} | {sps / ref:.2f} | {res[c]['hwm_mb']:.0f} |")
 
+class Symmetric:
+    "Scores a pair as the mean of both orders: a similarity is symmetric, a cross-encoder reading [CLS] a [SEP] b [SEP] is not."
+    def __init__(self, model): self.model = model
+    def predict(self, pairs, **kw):
+        return (self.model.predict(pairs, **kw) + self.model.predict([(b, a) for a, b in pairs], **kw)) / 2
+
+def test(args):
+    warnings.filterwarnings("ignore")
+    from xenc.evaluation import CorrelationEvaluator
+    from xenc.model import CrossEncoder
+    header(f"test {args.model}" + (" --symmetric" if args.symmetric else ""))
+    t = stsb("test")
+    model = CrossEncoder(args.model, device="cpu")
+    m = CorrelationEvaluator(list(zip(t["sentence1"][:], t["sentence2"][:])), t["score"][:], name="stsb-test", batch_size=64)(
+        Symmetric(model) if args.symmetric else model)
+    print(f"STS-B test Spearman {m['stsb-test_spearman']:.4f}, Pearson {m['stsb-test_pearson']:.4f}" + (" (order-averaged)" if args.symmetric else ""))
+
 def recipe(args):
     warnings.filterwarnings("ignore")
     from transformers.utils import logging as hf_logging
@@ -78,23 +100,28 @@ def recipe(args):
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.train import TrainConfig, train, log_table, training_time
-    header(f"recipe --epochs {args.epochs} --batch-size {args.batch_size} --sampler {args.sampler} --lr {args.lr}" + (" --no-test" if args.no_test else ""))
+    from xenc.data import with_swapped_pairs
+    header(" ".join(["recipe", *sys.argv[2:]]))
+    data = with_swapped_pairs(stsb("train")) if args.both_orders else stsb("train")
     dev, test = stsb("dev"), stsb("test")
     ev = lambda d, n: CorrelationEvaluator(list(zip(d["sentence1"][:], d["sentence2"][:])), d["score"][:], name=n, batch_size=64)
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(output_dir=out, per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64, num_train_epochs=args.epochs,
                           learning_rate=args.lr, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
-                          save_strategy="no", batch_sampler=args.sampler, disable_tqdm=True)
+                          save_strategy="no", batch_sampler=args.sampler, disable_tqdm=True, bf16=args.bf16)
         t = time.perf_counter()
-        res = train(model, cfg, stsb("train"), evaluators=[ev(dev, "stsb-validation")])
+        res = train(model, cfg, data, evaluators=[ev(dev, "stsb-validation")])
         wall = time.perf_counter() - t
         final_dev = ev(dev, "stsb-validation")(model)
+        sym_dev = ev(dev, "stsb-validation")(Symmetric(model))
+        if args.save: model.save_pretrained(args.save)
         test_metrics = None if args.no_test else ev(test, "stsb-test")(model)
         peak = hwm_mb()
     print(log_table(res)); print(); print(training_time(res))
-    print(f"\nwall {wall:.0f} s for {len(stsb('train')) * args.epochs} samples ({len(stsb('train')) * args.epochs / wall:.1f} samples/s), peak RSS {peak:.0f} MB")
-    print(f"final: STS-B dev Spearman {final_dev['stsb-validation_spearman']:.4f}" + ("" if test_metrics is None else
+    print(f"\nwall {wall:.0f} s for {len(data) * args.epochs:.0f} samples ({len(data) * args.epochs / wall:.1f} samples/s), peak RSS {peak:.0f} MB")
+    print(f"final: STS-B dev Spearman {final_dev['stsb-validation_spearman']:.4f} (order-averaged {sym_dev['stsb-validation_spearman']:.4f})"
+          + ("" if test_metrics is None else
           f", test Spearman {test_metrics['stsb-test_spearman']:.4f}, test Pearson {test_metrics['stsb-test_pearson']:.4f}"))
 
 def main():
@@ -104,10 +131,14 @@ def main():
     r = sub.add_parser("recipe"); r.add_argument("--epochs", type=float, default=4); r.add_argument("--batch-size", type=int, default=64)
     r.add_argument("--sampler", default="length_grouped"); r.add_argument("--lr", type=float, default=5e-5)
     r.add_argument("--no-test", action="store_true", help="choose recipes on dev: never score the test split")
+    r.add_argument("--both-orders", action="store_true", help="train on (a, b) and (b, a)"); r.add_argument("--bf16", action="store_true")
+    r.add_argument("--save", default=None, help="save the trained model here (then score test once with `test`)")
+    te = sub.add_parser("test"); te.add_argument("model"); te.add_argument("--symmetric", action="store_true")
     ch = sub.add_parser("child"); ch.add_argument("--which"); ch.add_argument("--steps", type=int); ch.add_argument("--batch-size", type=int)
     a = ap.parse_args()
     if a.cmd == "compare": compare(a)
     elif a.cmd == "recipe": recipe(a)
+    elif a.cmd == "test": test(a)
     else: child(a.which, a.steps, a.batch_size)
 
 if __name__ == "__main__": main()

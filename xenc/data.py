@@ -6,7 +6,7 @@
 __all__ = ['TEXT_PAIR_NAMES', 'LABEL_NAMES', 'TABLE_SUFFIXES', 'BENCHMARKS', 'SPLIT_ALIASES', 'PairDataError', 'PairColumns',
            'detect_columns', 'validate_pairs', 'load_pairs', 'packaged_data_dir', 'load_benchmark', 'markdown_table',
            'DatasetStats', 'dataset_stats', 'PairCollator', 'pair_lengths', 'LengthGroupedBatchSampler',
-           'padding_fraction', 'NoDuplicatesBatchSampler', 'plot_pairs']
+           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'plot_pairs']
 
 # %% ../nbs/00_data.ipynb #a732274b
 import csv, math, os, warnings
@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
 # %% ../nbs/00_data.ipynb #3e5166c9
 class PairDataError(ValueError):
@@ -391,6 +391,15 @@ class NoDuplicatesBatchSampler(torch.utils.data.Sampler):
             for i in batch: del remaining[i]
             if len(batch) == self.batch_size or not self.drop_last: yield batch
     def __len__(self): return (len(self.keys) // self.batch_size) if self.drop_last else math.ceil(len(self.keys) / self.batch_size)
+
+# %% ../nbs/00_data.ipynb #641bf5ba
+def with_swapped_pairs(ds:Dataset, columns:PairColumns|None=None) -> Dataset:
+    "`ds`, then every row again with its two texts swapped (labels unchanged): for symmetric tasks only."
+    cols = columns or detect_columns(ds.column_names)
+    if len(cols.texts) != 2: raise PairDataError(f"with_swapped_pairs swaps the two texts of a pair; this dataset has {len(cols.texts)} text columns {cols.texts}.")
+    a, b = cols.texts
+    swapped = ds.rename_columns({a: "__xenc_a", b: a}).rename_columns({"__xenc_a": b}).select_columns(ds.column_names)
+    return concatenate_datasets([ds, swapped])
 
 # %% ../nbs/00_data.ipynb #17c8420a
 def plot_pairs(ds:Dataset, columns:PairColumns|None=None, tokenizer=None, title:str|None=None):
