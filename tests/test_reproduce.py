@@ -59,3 +59,23 @@ def test_bad_input_says_what_is_missing(seeds, data_dir, tmp_path):
     assert r.returncode == 2 and "--data-dir" in r.stderr and "snli" in r.stderr
     r = xenc("reproduce", SEEDS / "000_40dc24d71403e2cb.txt", env={"HF_HUB_OFFLINE": "1"})     # online, but the data is unnamed
     assert r.returncode == 2 and "cannot be fetched from the hub" in r.stderr and "--offline" in r.stderr
+
+
+def test_a_killed_reproduction_resumes(seeds, data_dir, tmp_path):
+    "Kill `xenc reproduce` once a checkpoint is on disk; the same command again continues from it and finishes."
+    import time
+    out = tmp_path / "killed"
+    args = ["reproduce", CARD_003, "--offline", "--data-dir", data_dir, "--max-train", "256", "--max-eval", "64", "--out", out]
+    exe = shutil.which("xenc", path=str(Path(sys.executable).parent)) or shutil.which("xenc")
+    p = subprocess.Popen([exe, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None and not list((out / "checkpoints").glob("checkpoint-*/training_state.pt")):
+        time.sleep(0.2)
+    assert p.poll() is None, "the run ended before a checkpoint could be interrupted"
+    p.kill(); p.wait()
+    assert not (out / "README.md").exists()
+    r = xenc(*args)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "resuming from" in r.stdout and "checkpoint-" in r.stdout
+    assert parse_card((out / "README.md").read_text(encoding="utf-8")).metrics.keys() == {
+        "stsb-validation_pearson", "stsb-validation_spearman", "stsb-test_pearson", "stsb-test_spearman"}

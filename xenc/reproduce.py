@@ -201,6 +201,10 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
     swaps += data.swaps
     if max_train is not None or max_eval is not None: swaps.append(f"size: at most {max_train} training and {max_eval} evaluation pairs (a small slice)")
     config, more = config_from_card(card, device, str(Path(output_dir) / "checkpoints"), progress); swaps += more
+    per_epoch = math.ceil(len(data.train) / config.per_device_train_batch_size / config.gradient_accumulation_steps)
+    total = config.max_steps if config.max_steps > 0 else math.ceil(config.num_train_epochs * per_epoch)
+    if config.save_strategy == "steps":        # about ten checkpoints a run, so a killed run resumes near where it stopped
+        config.save_steps = max(1, min(config.save_steps, math.ceil(total / 10)))
     loss_name = card.loss or ("BinaryCrossEntropyLoss" if card.num_labels == 1 else "CrossEntropyLoss")
     if not hasattr(xenc.losses, loss_name): raise ReproduceError(f"The card's loss {loss_name} is not in xenc.losses; choose one of its losses.")
     return Recipe(card, base, card.num_labels, min(card.max_seq_length or 512, 512), loss_name, card.loss_params or {}, config, data, offline, swaps)
@@ -303,6 +307,7 @@ def run_recipe(recipe:Recipe, out:str|Path, max_minutes:float|None=None, resume:
     if max_minutes is not None and (cut := fit_budget(recipe, model, loss, max_minutes)): recipe.swaps.append(cut)
     if c.eval_strategy != "no" and not in_training and recipe.data.eval is None: c.eval_strategy = "no"
     ck = latest_checkpoint(c.output_dir) if resume else None
+    if ck: print(f"resuming from {ck}", flush=True)
     result = train(model, c, recipe.data.train, loss=loss, eval_dataset=recipe.data.eval if c.eval_strategy != "no" else None,
                    evaluators=in_training if c.eval_strategy != "no" else (), resume_from_checkpoint=str(ck) if ck else None)
     model.save_pretrained(out)             # the trained weights are safe before anything else can fail
