@@ -175,6 +175,7 @@ class Recipe:
                  f"- **config**: batch {c.per_device_train_batch_size}, epochs {c.num_train_epochs}, lr {c.learning_rate}, warmup {c.warmup_steps}, "
                  f"bf16 {c.bf16}, fp16 {c.fp16}, optim {c.optim}, eval every {c.eval_steps} steps, seed {c.seed}"]
         return "\n".join(lines + [f"- swapped: {s}" for s in self.swaps])
+    def __repr__(self): return self._repr_markdown_()
 
 def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path to it
                  offline:bool=True, # use the offline base model and local data
