@@ -406,8 +406,7 @@ def plot_logs(*cards:ModelCard, labels:list|None=None):
 # %% ../nbs/05_card.ipynb #467f7c1d
 _TASK_NAMES = {"cross-encoder-classification": "Cross Encoder Classification", "cross-encoder-correlation": "Cross Encoder Correlation",
                "cross-encoder-reranking": "Cross Encoder Reranking"}
-_ST_EVALUATORS = {"cross-encoder-classification": "CrossEncoderClassificationEvaluator",
-                  "cross-encoder-correlation": "CrossEncoderCorrelationEvaluator", "cross-encoder-reranking": "CrossEncoderRerankingEvaluator"}
+_ST_EVALUATORS = {t: n.replace(" ", "") + "Evaluator" for t, n in _TASK_NAMES.items()}   # e.g. CrossEncoderCorrelationEvaluator
 _ST_DOCS = "https://sbert.net/docs/package_reference/cross_encoder"
 
 def is_hub_id(name) -> bool:
@@ -564,8 +563,7 @@ _ST_CITATION = """@inproceedings{reimers-2019-sentence-bert,
     publisher = "Association for Computational Linguistics",
     url = "https://arxiv.org/abs/1908.10084",
 }"""
-_TASKS = {"ClassificationEvaluator": "cross-encoder-classification", "CorrelationEvaluator": "cross-encoder-correlation",
-          "RerankingEvaluator": "cross-encoder-reranking"}
+_TASKS = {n.split()[-1] + "Evaluator": t for t, n in _TASK_NAMES.items()}   # xenc evaluator class -> task type
 
 def framework_versions() -> dict:
     "The versions a card lists, for this process."
@@ -634,7 +632,7 @@ def model_card(model, # the trained CrossEncoder
         st = dataset_stats(ds, kind=kind, tokenizer=tokenizer)
         d = CardDataset(name=name or (hub.split("/")[-1] if hub else "Unnamed Dataset"), hub_id=hub, size=st.size, columns=st.columns,
                         n_stats=st.n, types=st.types, details=st.details,
-                        samples=[{k: v for k, v in s.items()} for s in st.samples], loss=lname)
+                        samples=st.samples, loss=lname)
         if loss is not None and hasattr(loss, "get_config_dict"): d.loss_params = loss.get_config_dict()
         return d
     if train_dataset is not None:

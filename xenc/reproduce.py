@@ -177,6 +177,11 @@ class Recipe:
         return "\n".join(lines + [f"- swapped: {s}" for s in self.swaps])
     def __repr__(self): return self._repr_markdown_()
 
+def _total_steps(config:TrainConfig, n_rows:int) -> int:
+    "Optimizer steps of a run over `n_rows` pairs (one process)."
+    per_epoch = math.ceil(n_rows / config.per_device_train_batch_size / config.gradient_accumulation_steps)
+    return config.max_steps if config.max_steps > 0 else math.ceil(config.num_train_epochs * per_epoch)
+
 def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path to it
                  offline:bool=True, # use the offline base model and local data
                  data_dir:str|Path|None=None, # folder of the offline data (default $XENC_DATA_DIR)
@@ -202,8 +207,7 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
     swaps += data.swaps
     if max_train is not None or max_eval is not None: swaps.append(f"size: at most {max_train} training and {max_eval} evaluation pairs (a small slice)")
     config, more = config_from_card(card, device, str(Path(output_dir) / "checkpoints"), progress); swaps += more
-    per_epoch = math.ceil(len(data.train) / config.per_device_train_batch_size / config.gradient_accumulation_steps)
-    total = config.max_steps if config.max_steps > 0 else math.ceil(config.num_train_epochs * per_epoch)
+    total = _total_steps(config, len(data.train))
     if config.save_strategy == "steps":        # about ten checkpoints a run, so a killed run resumes near where it stopped
         config.save_steps = max(1, min(config.save_steps, math.ceil(total / 10)))
     loss_name = card.loss or ("BinaryCrossEntropyLoss" if card.num_labels == 1 else "CrossEntropyLoss")
@@ -257,8 +261,7 @@ def _seconds_per_pair(model, ds, n:int=64) -> float:
 def fit_budget(recipe:Recipe, model, loss, max_minutes:float) -> str|None:
     "Shorten the run (max_steps, fewer evaluations) so training and evaluation fit in `max_minutes`; say what was cut."
     c, ds = recipe.config, recipe.data.train
-    steps_per_epoch = math.ceil(len(ds) / c.per_device_train_batch_size / c.gradient_accumulation_steps)
-    total = c.max_steps if c.max_steps > 0 else math.ceil(c.num_train_epochs * steps_per_epoch)
+    total = _total_steps(c, len(ds))
     step_s = _seconds_per_step(model, loss, ds, c) * c.gradient_accumulation_steps
     pair_s = _seconds_per_pair(model, ds)
     final = pair_s * sum(len(d) for d, _ in recipe.data.evaluate.values())
