@@ -3,7 +3,7 @@
     python tests/readme.py           # write README.md
     python tests/readme.py --check   # exit 1 when README.md is stale
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,8 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     for c in cells:
         src = "".join(c["source"]).strip()
         if not src or _hidden(src): continue
-        if c["cell_type"] == "markdown": out.append(src)
+        if c["cell_type"] == "markdown":   # links to notebooks are relative to nbs/; README.md sits one folder up
+            out.append(re.sub(r"\]\((?![a-z]+:|/|#)([^)]*\.ipynb[^)]*)\)", r"](nbs/\1)", src))
         elif c["cell_type"] == "code":
             out.append(f"```python\n{src}\n```")
             text = "".join("".join(o.get("text", "")) if o["output_type"] == "stream" else "".join(o.get("data", {}).get("text/plain", ""))

@@ -14,6 +14,11 @@ pipi -e ".[dev]"
 python -c "import torch, xenc; print('torch', torch.__version__, '| xenc', xenc.__version__)"
 echo "== set up in ${SECONDS} s"
 if [ "${1:-}" = "--setup-only" ]; then exit 0; fi
+# Debian's Chromium for the docs-site browser test (tests/test_site.py); root only, else that test says what to do
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 \
+    || echo "(could not install chromium: the browser test will fail; XENC_SKIP_BROWSER=1 skips it)"
+fi
 
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi
@@ -23,5 +28,5 @@ echo "== 1/3 the package and README are what the notebooks export"
 python tests/check_sync.py
 echo "== 2/3 every notebook as a test (nbval, strict outputs; nbdev flags honoured)"
 python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg nbs/
-echo "== 3/3 tests/"
+echo "== 3/3 tests/ (the docs site among them)"
 python -m pytest -p no:cacheprovider -q tests/

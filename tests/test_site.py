@@ -1,0 +1,120 @@
+"""The docs site, as far as it builds without Quarto: nbdev's processing, every page, every internal
+link, and a headless Chromium that loads the index and one API page (screenshots in _site/screenshots/)."""
+import os, re, shutil, subprocess, sys
+from pathlib import Path
+
+import pytest, yaml
+from bs4 import BeautifulSoup
+
+sys.path.insert(0, str(Path(__file__).parent))
+import build_site
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_site"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+@pytest.fixture(scope="module")
+def site():
+    shutil.rmtree(OUT, ignore_errors=True)
+    return build_site.build(OUT)
+
+def sidebar_entries(items):
+    for it in items:
+        if isinstance(it, dict): yield from sidebar_entries(it.get("contents", []))
+        else: yield it
+
+def test_every_notebook_is_a_page_and_in_the_sidebar(site):
+    pages, _ = site
+    nbs = sorted(p.relative_to(ROOT / "nbs").as_posix() for p in (ROOT / "nbs").rglob("*.ipynb")
+                 if not any(part.startswith((".", "_")) or part == "runs" for part in p.relative_to(ROOT / "nbs").parts))
+    side = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
+    assert sorted(sidebar_entries(side)) == nbs, "nbs/sidebar.yml must list every notebook once"
+    assert [s["section"] for s in side] == ["Get started", "Tutorials", "API", "Tools"]
+    api = [s for s in side if s["section"] == "API"][0]["contents"]
+    assert api == ["00_data.ipynb", "01_model.ipynb", "02_losses.ipynb", "03_train.ipynb", "04_evaluation.ipynb", "05_card.ipynb"]
+    assert len(pages) == len(nbs)
+
+def test_internal_links_resolve(site):
+    _, bad = site
+    assert bad == [], "broken internal links:\n" + "\n".join(bad)
+
+def test_link_checker_finds_a_broken_link(tmp_path):
+    (tmp_path / "a.html").write_text("<h1 id='top'>A</h1><a href='b.html'>b</a><a href='a.html#top'>ok</a><a href='#nope'>x</a>"
+                                     f"<a href='{build_site.cfg()}a.html#top'>site</a><a href='https://example.org/x.html'>ext</a>")
+    assert build_site.broken_links(tmp_path) == ["a.html: b.html (no such page)", "a.html: #nope (no anchor #nope on a.html)"]
+
+def test_every_public_name_has_its_show_doc(site):
+    "nbdev adds a show_doc for every exported name; each must be on its chapter's page."
+    import importlib
+    for mod, page in [("data", "data"), ("model", "model"), ("losses", "losses"), ("train", "train"),
+                      ("evaluation", "evaluation"), ("card", "card"), ("reproduce", "reproduce"), ("exercises", "exercises")]:
+        m = importlib.import_module(f"xenc.{mod}")
+        heads = {h.get_text().strip() for h in BeautifulSoup((OUT / f"{page}.html").read_text(encoding="utf-8"),
+                                                             "html.parser").find_all(["h2", "h3", "h4"])}
+        names = [n for n in m.__all__ if callable(getattr(m, n))]
+        shown = lambda n: getattr(m, n).__name__       # an alias is documented under its object's name
+        missing = [n for n in names if not any(h in (n, shown(n)) or h.endswith("." + n) for h in heads)]
+        assert not missing, f"{page}.html has no show_doc heading for {missing}"
+
+def all_notebooks():
+    return sorted(p for p in (ROOT / "nbs").rglob("*.ipynb") if not any(x.startswith((".", "_")) or x == "runs" for x in p.parts))
+
+def test_every_notebook_opens_with_a_colab_badge_and_a_guarded_install_cell():
+    import json
+    for p in all_notebooks():
+        cells = json.loads(p.read_text(encoding="utf-8"))["cells"]
+        srcs = ["".join(c["source"]) for c in cells]
+        title = next(i for i, s in enumerate(srcs) if s.startswith("# "))
+        rel = p.relative_to(ROOT).as_posix()
+        assert f"(https://colab.research.google.com/github/xenc/xenc/blob/main/{rel})" in srcs[title + 1], f"{rel}: no Colab badge after the title"
+        install = srcs[title + 2]
+        assert cells[title + 2]["cell_type"] == "code" and install.startswith("#| hide"), f"{rel}: no hidden install cell after the badge"
+        assert "! [ -e /content ] && pip install" in install, f"{rel}: the install cell must only act on Colab"
+
+def chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("XENC_SKIP_BROWSER") == "1": pytest.skip("XENC_SKIP_BROWSER=1")
+        pytest.fail("No Chromium: install Debian's `chromium` (tests/run.sh does, as root), or set XENC_SKIP_BROWSER=1")
+    return exe
+
+def render(page, tmp_path):
+    "Load a page in headless Chromium: the DOM after scripts ran, and a screenshot for a person."
+    exe, url = chromium(), (OUT / page).as_uri()
+    shots = OUT / "screenshots"; shots.mkdir(exist_ok=True)
+    shot = shots / (Path(page).stem + ".png")
+    common = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"]
+    dom = subprocess.run([exe, *common, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    subprocess.run([exe, *common, f"--screenshot={shot}", url], capture_output=True, text=True, timeout=120, check=True)
+    return BeautifulSoup(dom.stdout, "html.parser"), shot
+
+def looks_like_a_page(png):
+    "A real rendering, not a blank or error page: many distinct colours."
+    import matplotlib.image as mpimg, numpy as np
+    img = mpimg.imread(png)
+    assert img.shape[:2] == (1600, 1280)
+    assert len(np.unique(img.reshape(-1, img.shape[-1])[::37], axis=0)) > 50
+
+def test_browser_renders_the_index(site, tmp_path):
+    dom, shot = render("index.html", tmp_path)
+    text = dom.get_text(" ")
+    assert dom.find("h1").get_text().strip() == "xenc"
+    for s in ["Teach, train, evaluate and publish cross-encoders", "Two commands", "bash tests/run.sh"]: assert s in text
+    side = dom.find(id="xenc-sidebar").get_text(" ")
+    for s in ["Get started", "Tutorials", "API", "Data pipeline", "Model wrapper", "Seed 003"]: assert s in side
+    looks_like_a_page(shot)
+
+def test_browser_renders_an_api_page(site, tmp_path):
+    dom, shot = render("model.html", tmp_path)
+    assert dom.find("h1").get_text().strip() == "Model wrapper"
+    heads = [h.get_text().strip() for h in dom.find_all("h3")]
+    assert "CrossEncoder" in heads and heads.count("predict") == 1
+    text = dom.get_text(" ")
+    assert re.search(r"def\s+predict\s*\(\s*pairs", text)      # the rendered signature of show_doc...
+    assert "pairs per forward pass" in text                    # ...with its documented parameters
+    assert "{target=" not in text                              # no Quarto-only syntax left raw
+    # the sidebar links of an API page lead to pages that exist
+    for a in dom.find(id="xenc-sidebar").find_all("a"): assert (OUT / a["href"]).exists(), a["href"]
+    looks_like_a_page(shot)
