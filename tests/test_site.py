@@ -35,6 +35,22 @@ def test_every_notebook_is_a_page_and_in_the_sidebar(site):
     assert api == ["00_data.ipynb", "01_model.ipynb", "02_losses.ipynb", "03_train.ipynb", "04_evaluation.ipynb", "05_card.ipynb"]
     assert len(pages) == len(nbs)
 
+def test_plots_are_on_the_pages(site):
+    "Every figure a notebook stores (training curves, metric curves, score distributions) is an image on its page."
+    import json
+    pages, _ = site
+    by_stem = {}
+    for p in pages:   # page name <- the notebook it came from, by the title both carry
+        by_stem[BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").find("h1").get_text().strip()] = p
+    for nb in all_notebooks():
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        figs = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+        title = next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("# "))
+        page = by_stem[title.splitlines()[0][2:].strip()]
+        imgs = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("img", src=re.compile("^data:image/png"))
+        assert len(imgs) >= figs, f"{nb.name}: {figs} figures stored, {len(imgs)} on {page.name}"
+        if nb.stem[:2] in ("00", "02", "03", "04"): assert figs >= 1, f"{nb.name} should show its curves or distributions"
+
 def test_internal_links_resolve(site):
     _, bad = site
     assert bad == [], "broken internal links:\n" + "\n".join(bad)
@@ -56,6 +72,31 @@ def test_every_public_name_has_its_show_doc(site):
         shown = lambda n: getattr(m, n).__name__       # an alias is documented under its object's name
         missing = [n for n in names if not any(h in (n, shown(n)) or h.endswith("." + n) for h in heads)]
         assert not missing, f"{page}.html has no show_doc heading for {missing}"
+
+MODULES = ["data", "model", "losses", "train", "evaluation", "card", "reproduce", "exercises"]
+
+def own_init(cls):
+    "Whether xenc defines the constructor of `cls` (exceptions and plain torch modules inherit theirs)."
+    return hasattr(cls, "__dataclass_fields__") or any(
+        "__init__" in b.__dict__ for b in cls.__mro__ if b.__module__.startswith("xenc"))
+
+def test_every_public_name_documents_its_parameters():
+    "A docstring, and a docment (the comment after each parameter, which show_doc renders) for every parameter."
+    import importlib, inspect
+    from fastcore.docments import docments
+    problems = []
+    for mod in MODULES:
+        m = importlib.import_module(f"xenc.{mod}")
+        for n in m.__all__:
+            o = getattr(m, n)
+            if not callable(o) or getattr(o, "__name__", n) != n: continue          # constants; aliases are documented once
+            if not inspect.getdoc(o): problems.append(f"xenc.{mod}.{n}: no docstring")
+            if inspect.isclass(o) and not own_init(o): continue
+            sig = inspect.signature(o)
+            docs = docments(o)
+            missing = [p for p, v in sig.parameters.items() if p != "self" and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and not docs.get(p)]
+            if missing: problems.append(f"xenc.{mod}.{n}: parameters without a docment {missing}")
+    assert not problems, "\n".join(problems)
 
 def all_notebooks():
     return sorted(p for p in (ROOT / "nbs").rglob("*.ipynb") if not any(x.startswith((".", "_")) or x == "runs" for x in p.parts))

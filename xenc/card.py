@@ -32,7 +32,8 @@ def _byte_map() -> dict:
 _BYTES = _byte_map()
 _NEVER = "0x81, 0x8D, 0x8F, 0x90 and 0x9D"   # bytes that Windows-1252 has no character for
 
-def repair_mojibake(text:str) -> tuple[str, list[str]]:
+def repair_mojibake(text:str, # a card's text
+                   ) -> tuple[str, list[str]]:
     "Undo UTF-8 text decoded a second time as Windows-1252/1254; return the text and notes on what was repaired or lost."
     fixed = lost = 0
     def fix(m):
@@ -107,7 +108,8 @@ def _collapsed_yaml(text:str) -> dict:
         return items
     return mapping(_FRONT)
 
-def front_matter(text:str) -> tuple[dict|None, str, list[str]]:
+def front_matter(text:str, # a card's text
+                ) -> tuple[dict|None, str, list[str]]:
     "(YAML front matter as a dict, the body, notes); a card without front matter gives `None`."
     m = re.match(r"\A\s*---\s(.*?)\s---(?:\s|$)", text, re.S)
     if not m: return None, text, ["no YAML front matter"]
@@ -121,14 +123,15 @@ def front_matter(text:str) -> tuple[dict|None, str, list[str]]:
 @dataclass
 class Section:
     "A heading and the text under it up to the next heading (`text`), or up to the next heading of its level or above (`tree`)."
-    level: int
-    title: str
-    text: str
-    tree: str
+    level: int  # the number of `#`
+    title: str  # the heading's text
+    text: str  # everything up to the next heading of the same or a higher level
+    tree: str  # the titles of its parents, joined with ` > `
 
 _HEAD_END = r"(?=[ \t]*(?:\n|$)|\s+(?:[-*] |\||#{1,6} |\x00|Click to expand|This is a |First install|Then you|Carbon emissions|You can))"
 
-def sections(body:str) -> tuple[list[Section], list[str]]:
+def sections(body:str, # a card's markdown, without its front matter
+            ) -> tuple[list[Section], list[str]]:
     "Split a card body into sections; code blocks are kept whole. Works on cards whose line breaks were collapsed."
     codes = []
     def hide(m): codes.append(m.group(0)); return f"\x00{len(codes) - 1}\x00"
@@ -145,7 +148,11 @@ def sections(body:str) -> tuple[list[Section], list[str]]:
         out.append(Section(lvl, h.group(2).strip(), show(hidden[h.end():end]), show(hidden[h.end():tree_end])))
     return out, codes
 
-def find(secs:list[Section], title:str, level:int|None=None, within:Section|None=None) -> Section|None:
+def find(secs:list[Section], # what `sections` returned
+         title:str, # a heading to look for (case-insensitive)
+         level:int|None=None, # only at this level (None: any)
+         within:Section|None=None, # only inside this section (None: anywhere)
+        ) -> Section|None:
     "The first section whose title starts with `title` (optionally at `level`, inside `within`)."
     for s in secs:
         if s.title.lower().startswith(title.lower()) and (level is None or s.level == level) and (within is None or s.tree in within.tree):
@@ -156,7 +163,8 @@ def find(secs:list[Section], title:str, level:int|None=None, within:Section|None
 def _clean(cell:str) -> str:
     return re.sub(r"</?code>", "", cell).strip()
 
-def parse_tables(text:str) -> list[dict]:
+def parse_tables(text:str, # markdown holding tables, with or without line breaks
+                ) -> list[dict]:
     "Every markdown table in `text` as `{'columns', 'rows', 'bold'}`; rows are lists of cell strings, `bold` the bold row indices. Line breaks optional."
     tables, pos = [], 0
     while (p := text.find("|", pos)) >= 0:
@@ -187,37 +195,37 @@ class CardDataset:
     "One training or evaluation dataset as a card describes it."
     name: str | None = None                 # the heading, e.g. "stsb" or "Unnamed Dataset"
     hub_id: str | None = None               # e.g. "sentence-transformers/stsb"
-    revision: str | None = None
-    size: int | None = None
-    columns: list | None = None
+    revision: str | None = None  # the dataset's hub revision
+    size: int | None = None  # rows in the dataset
+    columns: list | None = None  # its column names
     n_stats: int | None = None              # statistics over the first n rows
     types: dict | None = None               # column -> "string" / "int" / "float"
     details: dict | None = None             # column -> {"min": ..., "mean": ..., "max": ...} or label shares
     samples: list | None = None             # first rows, as dicts
-    loss: str | None = None
-    loss_params: dict | None = None
+    loss: str | None = None  # the loss trained on it
+    loss_params: dict | None = None  # the loss's parameters
 
 @dataclass
 class ModelCard:
     "Everything a cross-encoder model card says, as data: what `parse_card` reads and `render_card` writes."
-    base_model: str | None = None
-    base_model_revision: str | None = None
+    base_model: str | None = None  # the hub id of the base model
+    base_model_revision: str | None = None  # its revision
     model_id: str | None = None             # the id in the usage snippet
-    title: str | None = None
-    num_labels: int | None = None
-    max_seq_length: int | None = None
+    title: str | None = None  # the card's heading
+    num_labels: int | None = None  # outputs of the head
+    max_seq_length: int | None = None  # the tokenizer's limit
     architecture: str | None = None         # e.g. "BertForSequenceClassification"
-    language: list | None = None
-    license: str | None = None
-    tags: list | None = None
-    pipeline_tag: str | None = None
-    library_name: str | None = None
+    language: list | None = None  # language codes
+    license: str | None = None  # the model's licence
+    tags: list | None = None  # hub tags
+    pipeline_tag: str | None = None  # hub pipeline (`text-ranking`, `text-classification`)
+    library_name: str | None = None  # the library that loads it
     datasets: list | None = None            # hub ids of the training data
     dataset_sizes: list | None = None       # from the `dataset_size:N` tags (one per training run)
     losses: list | None = None              # from the `loss:X` tags
     train_datasets: list = field(default_factory=list)   # CardDataset
-    eval_datasets: list = field(default_factory=list)
-    non_default_hyperparameters: dict | None = None
+    eval_datasets: list = field(default_factory=list)  # evaluation datasets
+    non_default_hyperparameters: dict | None = None  # hyperparameters that differ from the defaults
     hyperparameters: dict | None = None     # "All Hyperparameters"
     results: list = field(default_factory=list)           # {"task", "dataset", "dataset_name", "metrics": {name: value}, "primary"}
     evaluator: dict | None = None           # task type -> evaluator class name
@@ -225,10 +233,10 @@ class ModelCard:
     best_step: int | None = None            # the bold row of the logs: the saved best checkpoint
     training_time: dict | None = None       # {"training": s, "evaluation": s, "total": s}
     emissions: dict | None = None           # the YAML's co2_eq_emissions
-    hardware: dict | None = None
-    framework_versions: dict | None = None
+    hardware: dict | None = None  # what trained it
+    framework_versions: dict | None = None  # library versions
     citations: dict | None = None           # name -> BibTeX
-    usage_pairs: list | None = None
+    usage_pairs: list | None = None  # the pairs of the usage example
     usage_output: str | None = None         # what the usage snippet prints: the scores, or their shape
     notes: list = field(default_factory=list)              # what parsing repaired or could not read
 
@@ -316,7 +324,8 @@ def _evaluation(secs, card:ModelCard, front_results:list):
     card.results = results
     if not card.evaluator: card.evaluator = None
 
-def parse_card(text:str) -> ModelCard:
+def parse_card(text:str, # a model card (README.md), possibly collapsed onto one line or double-decoded
+              ) -> ModelCard:
     "Read a cross-encoder model card (markdown with YAML front matter) into a `ModelCard`; missing parts stay `None`."
     if not isinstance(text, str): raise TypeError(f"parse_card takes the card's text (str), got {type(text).__name__}; read the file first.")
     text, notes = repair_mojibake(text)
@@ -372,7 +381,10 @@ def parse_card(text:str) -> ModelCard:
     return card
 
 # %% ../nbs/05_card.ipynb #334bcfba
-def compare_results(published:ModelCard, reproduced:ModelCard, datasets:dict|None=None) -> list[dict]:
+def compare_results(published:ModelCard, # the card to reproduce
+                    reproduced:ModelCard, # the reproduction's card
+                    datasets:dict|None=None, # published dataset name → the stand-in's name (None: same names)
+                   ) -> list[dict]:
     "Rows of (dataset, metric, published, reproduced, difference) for every published metric; `datasets` maps published names to reproduced ones."
     datasets = datasets or {}
     got = reproduced.metrics
@@ -384,7 +396,9 @@ def compare_results(published:ModelCard, reproduced:ModelCard, datasets:dict|Non
                          "reproduced": mine, "difference": None if mine is None else mine - v})
     return rows
 
-def plot_logs(*cards:ModelCard, labels:list|None=None):
+def plot_logs(*cards:ModelCard, # cards whose Training Logs to plot
+              labels:list|None=None, # a legend label per card (None: their titles)
+             ):
     "Training loss and the logged metrics against the epoch, one line per card (e.g. published against reproduced)."
     import matplotlib.pyplot as plt
     labels = labels or [c.model_id or c.title or f"card {i}" for i, c in enumerate(cards)]
@@ -409,7 +423,8 @@ _TASK_NAMES = {"cross-encoder-classification": "Cross Encoder Classification", "
 _ST_EVALUATORS = {t: n.replace(" ", "") + "Evaluator" for t, n in _TASK_NAMES.items()}   # e.g. CrossEncoderCorrelationEvaluator
 _ST_DOCS = "https://sbert.net/docs/package_reference/cross_encoder"
 
-def is_hub_id(name) -> bool:
+def is_hub_id(name, # a model or dataset name
+             ) -> bool:
     "Whether `name` looks like a hub repository id (`org/name`) rather than a local path."
     return isinstance(name, str) and bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not Path(name).exists()
 
@@ -418,7 +433,8 @@ def _hub(name:str|None, kind:str="") -> str:
 
 def _title_metric(m:str) -> str: return " ".join(w.upper() if w in ("f1", "ap", "mrr", "ndcg") else w.capitalize() for w in m.split("_"))
 
-def card_yaml(card:ModelCard) -> dict:
+def card_yaml(card:ModelCard, # the card
+             ) -> dict:
     "The YAML front matter as a dict (what the hub reads)."
     y = {}
     if card.language: y["language"] = list(card.language)
@@ -498,7 +514,8 @@ def _usage_md(card:ModelCard) -> str:
     return ("## Usage\n\n### Direct Usage (xenc)\n\n```bash\npip install xenc\n```\n\n" + xenc +
             "\n\n### Direct Usage (Sentence Transformers)\n\nThe same files load in sentence-transformers:\n\n```bash\npip install -U sentence-transformers\n```\n\n" + st)
 
-def render_card(card:ModelCard) -> str:
+def render_card(card:ModelCard, # the card
+               ) -> str:
     "A model card in the seed cards' layout: YAML front matter the hub accepts, then the sections that have data."
     y = yaml.safe_dump(card_yaml(card), sort_keys=False, allow_unicode=True, width=10_000)
     base = card.base_model or "Unknown"
@@ -586,7 +603,9 @@ def _platform_processor():
     import platform
     return platform.processor() or "unknown"
 
-def evaluate_for_card(model, evaluators) -> list[dict]:
+def evaluate_for_card(model, # the model to evaluate
+                      evaluators, # xenc evaluators
+                     ) -> list[dict]:
     "Run each evaluator once and return the card's result entries (task, dataset, unrounded metrics, primary)."
     out = []
     for ev in evaluators:
@@ -613,14 +632,24 @@ def _log_rows(result, extra_results:list) -> tuple[list, int|None]:
 
 def model_card(model, # the trained CrossEncoder
                base_model:str|None=None, # hub id of the model training started from (default: the model config's name)
-               train_dataset=None, train_name:str|None=None, train_hub_id:str|None=None,
-               eval_dataset=None, eval_name:str|None=None, eval_hub_id:str|None=None,
+               train_dataset=None, # the training pairs (their statistics go on the card)
+               train_name:str|None=None, # its name on the card
+               train_hub_id:str|None=None, # its hub id, if any
+               eval_dataset=None, # the evaluation pairs
+               eval_name:str|None=None, # its name on the card
+               eval_hub_id:str|None=None, # its hub id, if any
                loss=None, # the loss object (its name, parameters and citation go in the card)
-               config=None, result=None, # the TrainConfig and the TrainResult of `xenc.train.train`
+               config=None, # the `TrainConfig` of the run
+               result=None, # the TrainConfig and the TrainResult of `xenc.train.train`
                evaluators=(), # run once now; their metrics become the card's results
                results:list|None=None, # or: result entries computed already (see `evaluate_for_card`)
-               language:list|None=None, license:str|None=None, model_id:str|None=None, tokenizer=None,
-               emissions:dict|None=None, measure_hardware:bool=True) -> ModelCard:
+               language:list|None=None, # language codes
+               license:str|None=None, # the model's licence
+               model_id:str|None=None, # the hub id the model will have
+               tokenizer=None, # for token-length statistics (None: the model's)
+               emissions:dict|None=None, # codecarbon's figures, when measured
+               measure_hardware:bool=True, # describe this machine under Training Hardware
+              ) -> ModelCard:
     "The `ModelCard` of a trained model: what `render_card` and `save_pretrained` write."
     cfg = model.config
     base = base_model or getattr(cfg, "_name_or_path", None) or None
@@ -659,7 +688,9 @@ def model_card(model, # the trained CrossEncoder
     if measure_hardware: card.hardware = hardware()
     return card
 
-def usage_output(model, card:ModelCard) -> str|None:
+def usage_output(model, # the model whose scores to show
+                 card:ModelCard, # the card, for its usage pairs
+                ) -> str|None:
     "What the usage snippet prints for this model: its real scores on the card's pairs."
     if not card.usage_pairs: return None
     s = np.asarray(model.predict(card.usage_pairs, convert_to_numpy=True))

@@ -35,8 +35,8 @@ LABEL_NAMES = ["label", "labels", "score", "scores"]
 @dataclass(frozen=True)
 class PairColumns:
     "The text columns (in the order the model reads them) and the label column (`None` when unlabelled)."
-    texts: tuple
-    label: str | None = None
+    texts: tuple  # the text columns, in the order the model reads them
+    label: str | None = None  # the label column; None when unlabelled
 
 def _check_present(names, wanted, what):
     missing = [c for c in wanted if c not in names]
@@ -159,7 +159,7 @@ def load_pairs(source, # Dataset, DatasetDict, hub id, file path, DataFrame, dic
                num_labels:int|None=None, # 1: scores; C>1: class indices 0..C-1; None: any finite label
                labels:Sequence|None=None, # labels for a list of (a, b) pairs
                drop_invalid:bool=False, # drop bad rows (counted in a warning) instead of raising
-               **load_kwargs, # passed to `datasets.load_dataset` for hub ids
+               **load_kwargs, # passed on to `datasets.load_dataset` for hub ids and files
               ) -> Dataset:
     "Load text pairs from `source` into a validated `Dataset`: text columns in model order, then the label."
     if isinstance(source, DatasetDict):
@@ -243,7 +243,8 @@ def _cell(v, decimals=4):
     if isinstance(v, float) and len(str(v).split(".")) > 1 and len(str(v).split(".")[1]) > decimals: return f"{v:.{decimals}f}"
     return str(v)
 
-def markdown_table(rows:list[dict]) -> str:
+def markdown_table(rows:list[dict], # one dict per row; the keys of the first row are the columns
+                  ) -> str:
     "A padded markdown table from dicts that share their keys; floats with more than 4 decimals are rounded."
     if not rows: return ""
     keys = list(rows[0])
@@ -273,13 +274,13 @@ def _column_stats(values, tokenizer=None):
 @dataclass
 class DatasetStats:
     "What a model card's dataset section shows; `to_markdown()` renders it as the seed cards do."
-    size: int
-    columns: list
+    size: int  # rows in the whole dataset
+    columns: list  # the column names
     n: int  # the statistics look at the first `n` rows
-    types: dict = field(default_factory=dict)
-    details: dict = field(default_factory=dict)
-    samples: list = field(default_factory=list)
-    kind: str = "training"
+    types: dict = field(default_factory=dict)  # column → its type row (`string`, `float`, ...)
+    details: dict = field(default_factory=dict)  # column → its min/mean/max row
+    samples: list = field(default_factory=list)  # the first rows, as dicts
+    kind: str = "training"  # `training` or `evaluation`, as the card's heading says
 
     def to_markdown(self) -> str:
         code = [f"<code>{c}</code>" for c in self.columns]
@@ -331,7 +332,11 @@ class PairCollator:
         return batch
 
 # %% ../nbs/00_data.ipynb #c6fe6eb0
-def pair_lengths(ds:Dataset, tokenizer, columns:PairColumns|None=None, max_length:int=512) -> list[int]:
+def pair_lengths(ds:Dataset, # the pairs
+                 tokenizer, # the model's tokenizer
+                 columns:PairColumns|None=None, # which columns are the texts (None: found by name)
+                 max_length:int=512, # lengths are cut here, as the model truncates
+                ) -> list[int]:
     "Tokens in each pair `[CLS] a [SEP] b [SEP]`, capped at `max_length`."
     cols = columns or detect_columns(ds.column_names)
     enc = tokenizer(ds[cols.texts[0]][:], ds[cols.texts[1]][:], truncation="longest_first", max_length=max_length)
@@ -339,7 +344,14 @@ def pair_lengths(ds:Dataset, tokenizer, columns:PairColumns|None=None, max_lengt
 
 class LengthGroupedBatchSampler(torch.utils.data.Sampler):
     "Batches of indices with similar `lengths`, in random order; each index exactly once per epoch."
-    def __init__(self, lengths:Sequence[int], batch_size:int, shuffle:bool=True, drop_last:bool=False, seed:int=0, mult:int=50):
+    def __init__(self,
+                 lengths:Sequence[int], # the tokenized length of each pair
+                 batch_size:int, # pairs per batch
+                 shuffle:bool=True, # shuffle within and across length groups each epoch
+                 drop_last:bool=False, # drop a last, smaller batch
+                 seed:int=0, # seed of the shuffle (the epoch is added)
+                 mult:int=50, # a group holds `mult × batch_size` pairs before sorting by length
+                ):
         if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         self.lengths, self.batch_size, self.shuffle, self.drop_last, self.seed, self.mult = list(lengths), batch_size, shuffle, drop_last, seed, mult
         self.epoch = 0
@@ -361,7 +373,9 @@ class LengthGroupedBatchSampler(torch.utils.data.Sampler):
         if not self.drop_last: return sum(math.ceil(min(bs * self.mult, n - s) / bs) for s in range(0, n, bs * self.mult))
         return sum(min(bs * self.mult, n - s) // bs for s in range(0, n, bs * self.mult))
 
-def padding_fraction(batches:Iterable[Sequence[int]], lengths:Sequence[int]) -> float:
+def padding_fraction(batches:Iterable[Sequence[int]], # lists of indices into `lengths`
+                     lengths:Sequence[int], # the length of each pair
+                    ) -> float:
     "Share of a padded batch tensor that is padding, over all `batches`."
     real = padded = 0
     for b in batches:
@@ -372,7 +386,14 @@ def padding_fraction(batches:Iterable[Sequence[int]], lengths:Sequence[int]) -> 
 # %% ../nbs/00_data.ipynb #44fff104
 class NoDuplicatesBatchSampler(torch.utils.data.Sampler):
     "Batches in which no text appears twice (over the text columns); each index exactly once per epoch."
-    def __init__(self, ds:Dataset, batch_size:int, columns:PairColumns|None=None, shuffle:bool=True, drop_last:bool=False, seed:int=0):
+    def __init__(self,
+                 ds:Dataset, # the pairs
+                 batch_size:int, # pairs per batch
+                 columns:PairColumns|None=None, # which columns are the texts (None: found by name)
+                 shuffle:bool=True, # shuffle the order each epoch
+                 drop_last:bool=False, # drop a last, smaller batch
+                 seed:int=0, # seed of the shuffle (the epoch is added)
+                ):
         cols = columns or detect_columns(ds.column_names)
         texts = [ds[c][:] for c in cols.texts]
         self.keys = [frozenset(t[i] for t in texts) for i in range(len(ds))]
@@ -393,7 +414,9 @@ class NoDuplicatesBatchSampler(torch.utils.data.Sampler):
     def __len__(self): return (len(self.keys) // self.batch_size) if self.drop_last else math.ceil(len(self.keys) / self.batch_size)
 
 # %% ../nbs/00_data.ipynb #641bf5ba
-def with_swapped_pairs(ds:Dataset, columns:PairColumns|None=None) -> Dataset:
+def with_swapped_pairs(ds:Dataset, # the pairs
+                       columns:PairColumns|None=None, # which columns are the texts (None: found by name)
+                      ) -> Dataset:
     "`ds`, then every row again with its two texts swapped (labels unchanged): for symmetric tasks only."
     cols = columns or detect_columns(ds.column_names)
     if len(cols.texts) != 2: raise PairDataError(f"with_swapped_pairs swaps the two texts of a pair; this dataset has {len(cols.texts)} text columns {cols.texts}.")
@@ -402,7 +425,11 @@ def with_swapped_pairs(ds:Dataset, columns:PairColumns|None=None) -> Dataset:
     return concatenate_datasets([ds, swapped])
 
 # %% ../nbs/00_data.ipynb #17c8420a
-def plot_pairs(ds:Dataset, columns:PairColumns|None=None, tokenizer=None, title:str|None=None):
+def plot_pairs(ds:Dataset, # the pairs
+               columns:PairColumns|None=None, # which columns are the texts and the label (None: found by name)
+               tokenizer=None, # measure lengths in tokens with it (None: in characters)
+               title:str|None=None, # the figure's title
+              ):
     "Histogram of text lengths per column and the label distribution, side by side."
     import matplotlib.pyplot as plt
     cols = columns or detect_columns(ds.column_names)

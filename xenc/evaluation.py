@@ -28,7 +28,12 @@ def _check_pairs_labels(pairs, labels, what="labels"):
 class Evaluator:
     "Base: `__call__(model, output_path=None, epoch=-1, steps=-1) -> {name_metric: value}`, a primary metric, a CSV log."
     csv_prefix = "Evaluator"
-    def __init__(self, name:str="", batch_size:int=32, write_csv:bool=True, show_progress_bar:bool|None=None):
+    def __init__(self,
+                 name:str="", # prefix of the metric names (e.g. `sts-dev`)
+                 batch_size:int=32, # pairs per forward pass
+                 write_csv:bool=True, # append each evaluation to a CSV file in `output_path`
+                 show_progress_bar:bool|None=None, # a tqdm bar while predicting (None: only for long sets)
+                ):
         self.name, self.batch_size, self.write_csv, self.show_progress_bar = name, batch_size, write_csv, show_progress_bar
         self.csv_file = self.csv_prefix + (f"_{name}" if name else "") + "_results.csv"
 
@@ -61,7 +66,14 @@ class Evaluator:
 class CorrelationEvaluator(Evaluator):
     "Pearson and Spearman (primary) correlation between the model's scores and gold scores."
     csv_prefix, _primary = "CrossEncoderCorrelationEvaluator", "spearman"
-    def __init__(self, sentence_pairs:Sequence, scores:Sequence[float], name:str="", batch_size:int=32, write_csv:bool=True, show_progress_bar:bool|None=None):
+    def __init__(self,
+                 sentence_pairs:Sequence, # the pairs to score
+                 scores:Sequence[float], # their gold similarity scores
+                 name:str="", # prefix of the metric names (e.g. `sts-dev`)
+                 batch_size:int=32, # pairs per forward pass
+                 write_csv:bool=True, # append each evaluation to a CSV file in `output_path`
+                 show_progress_bar:bool|None=None, # a tqdm bar while predicting (None: only for long sets)
+                ):
         super().__init__(name, batch_size, write_csv, show_progress_bar)
         _check_pairs_labels(sentence_pairs, scores, "scores")
         self.sentence_pairs, self.gold = list(sentence_pairs), np.asarray(scores, dtype=float)
@@ -88,7 +100,9 @@ class CorrelationEvaluator(Evaluator):
         return ax
 
 # %% ../nbs/04_evaluation.ipynb #9a185131
-def best_accuracy_threshold(scores, labels):
+def best_accuracy_threshold(scores, # the model's scores
+                            labels, # the 0/1 gold labels
+                           ):
     "Best accuracy of the rule `score > threshold` and that threshold (midway between neighbouring scores)."
     scores, labels = np.asarray(scores), np.asarray(labels)
     rows = sorted(zip(scores, labels), key=lambda r: r[0], reverse=True)
@@ -106,7 +120,9 @@ def best_accuracy_threshold(scores, labels):
             if not last and threshold == rows[i + 1][0]: threshold = s
     return best, threshold
 
-def best_f1_threshold(scores, labels):
+def best_f1_threshold(scores, # the model's scores
+                      labels, # the 0/1 gold labels
+                     ):
     "(best F1, its precision, its recall, its threshold) over all thresholds between distinct scores."
     rows = sorted(zip(np.asarray(scores), np.asarray(labels)), key=lambda r: r[0], reverse=True)
     best = (0, 0, 0, 0)
@@ -127,7 +143,14 @@ def best_f1_threshold(scores, labels):
 class ClassificationEvaluator(Evaluator):
     "1-label model: accuracy, F1, precision, recall at the best thresholds, average precision (primary). Several labels: F1 macro (primary), micro, weighted, accuracy."
     csv_prefix = "CrossEncoderClassificationEvaluator"
-    def __init__(self, sentence_pairs:Sequence, labels:Sequence[int], name:str="", batch_size:int=32, write_csv:bool=True, show_progress_bar:bool|None=None):
+    def __init__(self,
+                 sentence_pairs:Sequence, # the pairs to classify
+                 labels:Sequence[int], # their gold class indices
+                 name:str="", # prefix of the metric names (e.g. `sts-dev`)
+                 batch_size:int=32, # pairs per forward pass
+                 write_csv:bool=True, # append each evaluation to a CSV file in `output_path`
+                 show_progress_bar:bool|None=None, # a tqdm bar while predicting (None: only for long sets)
+                ):
         super().__init__(name, batch_size, write_csv, show_progress_bar)
         _check_pairs_labels(sentence_pairs, labels)
         self.sentence_pairs, self.labels = list(sentence_pairs), np.asarray(labels)
@@ -184,7 +207,10 @@ class ClassificationEvaluator(Evaluator):
         return fig
 
 # %% ../nbs/04_evaluation.ipynb #d2ff74ad
-def ranking_metrics(is_relevant, scores, k:int):
+def ranking_metrics(is_relevant, # 0/1 per document
+                    scores, # the model's score per document
+                    k:int, # the cut-off of MRR@k and NDCG@k
+                   ):
     "(MRR@k, NDCG@k, AP) of one query's documents sorted by `scores`."
     order = np.argsort(scores)[::-1]
     mrr = next((1 / (r + 1) for r, i in enumerate(order[:k]) if is_relevant[i]), 0)
@@ -193,8 +219,15 @@ def ranking_metrics(is_relevant, scores, k:int):
 class RerankingEvaluator(Evaluator):
     "MRR@k, NDCG@k (primary) and MAP of the model's ranking; `base_*` metrics for a given `documents` order."
     csv_prefix = "CrossEncoderRerankingEvaluator"
-    def __init__(self, samples:Sequence[dict], at_k:int=10, always_rerank_positives:bool=True, name:str="", batch_size:int=64,
-                 write_csv:bool=True, show_progress_bar:bool|None=False):
+    def __init__(self,
+                 samples:Sequence[dict], # dicts with `query`, `positive` and `negative` (or `documents`)
+                 at_k:int=10, # the cut-off of MRR@k and NDCG@k
+                 always_rerank_positives:bool=True, # add the positives to the candidates even when retrieval missed them
+                 name:str="", # prefix of the metric names (e.g. `sts-dev`)
+                 batch_size:int=64, # pairs per forward pass
+                 write_csv:bool=True, # append each evaluation to a CSV file in `output_path`
+                 show_progress_bar:bool|None=False, # a tqdm bar while predicting (None: only for long sets)
+                ):
         super().__init__(name, batch_size, write_csv, show_progress_bar)
         self.samples = list(samples.values()) if isinstance(samples, dict) else list(samples)
         if not self.samples: raise EvaluatorError("No reranking samples.")

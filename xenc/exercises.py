@@ -30,7 +30,10 @@ def _show(x, n:int=6) -> str:
 def _array(x) -> np.ndarray:
     return np.asarray(x.detach().cpu().float() if isinstance(x, torch.Tensor) else x, dtype=float)
 
-def close(got, expected, tol:float=1e-5) -> tuple[bool, str]:
+def close(got, # the answer
+          expected, # the right answer
+          tol:float=1e-5, # relative and absolute tolerance
+         ) -> tuple[bool, str]:
     "Compare numbers, arrays or tensors within `tol`: `(True, '')` or `(False, why)`."
     try: g = _array(got)
     except (TypeError, ValueError): return False, f"expected numbers like {_show(expected)}, got {_show(got)}"
@@ -40,7 +43,9 @@ def close(got, expected, tol:float=1e-5) -> tuple[bool, str]:
     if not np.allclose(g, e, rtol=tol, atol=tol, equal_nan=True): return False, f"expected {_show(e)}, got {_show(g)}"
     return True, ""
 
-def equal(got, expected) -> tuple[bool, str]:
+def equal(got, # the answer
+          expected, # the right answer
+         ) -> tuple[bool, str]:
     "Compare with `==`: `(True, '')` or `(False, why)`."
     return (True, "") if got == expected else (False, f"expected {_show(expected)}, got {_show(got)}")
 

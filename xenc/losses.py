@@ -27,7 +27,11 @@ class LossInputError(ValueError):
 class CrossEncoderLoss(nn.Module):
     "Base class: holds `model`, scores pairs with it, checks inputs. Subclasses define `forward(inputs, labels)`."
     citation: str | None = None
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module|None=None, one_label:bool=True):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module|None=None, # applied to the logits before the loss (default: none)
+                 one_label:bool=True, # whether the loss needs a 1-label model
+                ):
         super().__init__()
         self.model, self.activation_fn = model, activation_fn if activation_fn is not None else nn.Identity()
         if one_label and model.num_labels != 1:
@@ -60,13 +64,21 @@ class CrossEncoderLoss(nn.Module):
     def get_config_dict(self) -> dict: return {"activation_fn": fullname(self.activation_fn)}
 
 # %% ../nbs/02_losses.ipynb #45fa4c93
-def bce_with_logits(z:Tensor, y:Tensor, pos_weight:Tensor|None=None) -> Tensor:
+def bce_with_logits(z:Tensor, # logits `[N]`
+                    y:Tensor, # targets in 0..1 `[N]`
+                    pos_weight:Tensor|None=None, # weight of the positive term (None: 1)
+                   ) -> Tensor:
     "Mean binary cross-entropy of logits `z` against targets `y` in 0..1."
     return F.binary_cross_entropy_with_logits(z, y.float(), pos_weight=pos_weight)
 
 class BinaryCrossEntropyLoss(CrossEncoderLoss):
     "BCE on the logit of `(a, b)` pairs; labels 0/1 or scores in 0..1. The default loss of a 1-label model."
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module=nn.Identity(), pos_weight:Tensor|None=None, **kwargs):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module=nn.Identity(), # applied to the logits before the loss (default: none)
+                 pos_weight:Tensor|None=None, # weight of the positive term, for unbalanced labels
+                 **kwargs, # passed on to the PyTorch loss
+                ):
         super().__init__(model, activation_fn)
         self.pos_weight, self.bce = pos_weight, nn.BCEWithLogitsLoss(pos_weight=pos_weight, **kwargs)
     def forward(self, inputs, labels) -> Tensor:
@@ -79,7 +91,11 @@ class BinaryCrossEntropyLoss(CrossEncoderLoss):
 # %% ../nbs/02_losses.ipynb #236db385
 class CrossEntropyLoss(CrossEncoderLoss):
     "Cross-entropy over the model's classes; labels are class indices 0..C-1 (or class probabilities `[B, C]`)."
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module=nn.Identity(), **kwargs):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module=nn.Identity(), # applied to the logits before the loss (default: none)
+                 **kwargs, # passed on to the PyTorch loss
+                ):
         super().__init__(model, activation_fn, one_label=False)
         if model.num_labels < 2: raise LossInputError("CrossEntropyLoss needs a model with 2 or more labels (classes); for a "
                                                       "1-label model use BinaryCrossEntropyLoss (0/1 or 0..1 labels) or MSELoss.")
@@ -99,7 +115,11 @@ class CrossEntropyLoss(CrossEncoderLoss):
 
 class MSELoss(CrossEncoderLoss):
     "Mean squared error between the (activated) logit and a score."
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module=nn.Identity(), **kwargs):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module=nn.Identity(), # applied to the logits before the loss (default: none)
+                 **kwargs, # passed on to the PyTorch loss
+                ):
         super().__init__(model, activation_fn)
         self.mse = nn.MSELoss(**kwargs)
     def forward(self, inputs, labels) -> Tensor:
@@ -107,7 +127,10 @@ class MSELoss(CrossEncoderLoss):
         return self.mse(self.activation_fn(self.logits(*inputs).view(-1)), self.check_labels(labels, n).detach().float())
 
 # %% ../nbs/02_losses.ipynb #a6d85e01
-def margin_mse(pos:Tensor, negs:Tensor, target_margins:Tensor) -> Tensor:
+def margin_mse(pos:Tensor, # the student's scores of the positives `[N]`
+               negs:Tensor, # its scores of the negatives `[N, k]`
+               target_margins:Tensor, # the teacher's margins `[N, k]`
+              ) -> Tensor:
     "MSE between the student's margins `pos - negs[:, j]` and the teacher's."
     return F.mse_loss(pos[:, None] - negs, target_margins.float())
 
@@ -118,7 +141,11 @@ class MarginMSELoss(CrossEncoderLoss):
     author={Sebastian Hofstätter and Sophia Althammer and Michael Schröder and Mete Sertkan and Allan Hanbury},
     year={2021}, eprint={2010.02666}, archivePrefix={arXiv}, primaryClass={cs.IR}
 }"""
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module=nn.Identity(), **kwargs):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module=nn.Identity(), # applied to the logits before the loss (default: none)
+                 **kwargs, # passed on to the PyTorch loss
+                ):
         super().__init__(model, activation_fn)
     def forward(self, inputs, labels) -> Tensor:
         n = self.check_columns(inputs, at_least=3)
@@ -134,7 +161,9 @@ class MarginMSELoss(CrossEncoderLoss):
         return margin_mse(score(inputs[1]), torch.stack([score(d) for d in inputs[2:]], 1), labels.detach())
 
 # %% ../nbs/02_losses.ipynb #9df276b1
-def in_batch_negative_columns(candidates:list[list[str]], num_negatives:int|None) -> list[list[str]]:
+def in_batch_negative_columns(candidates:list[list[str]], # per column, the documents of the batch
+                              num_negatives:int|None, # negatives taken per query from the other rows (None: all)
+                             ) -> list[list[str]]:
     "Columns of negatives: for row i, candidates from the other rows (sampled with `torch.multinomial` when fewer are wanted)."
     batch_size, n_cols = len(candidates[0]), len(candidates)
     flat = [c for col in candidates for c in col]
@@ -147,7 +176,12 @@ def in_batch_negative_columns(candidates:list[list[str]], num_negatives:int|None
 
 class MultipleNegativesRankingLoss(CrossEncoderLoss):
     "Softmax cross-entropy of each query's positive against in-batch (and hard) negatives."
-    def __init__(self, model:CrossEncoder, num_negatives:int|None=4, scale:float=10.0, activation_fn:nn.Module|None=nn.Sigmoid()):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 num_negatives:int|None=4, # in-batch negatives per query (None: all)
+                 scale:float=10.0, # multiplies the scores before the softmax
+                 activation_fn:nn.Module|None=nn.Sigmoid(), # applied to the logits before scaling
+                ):
         super().__init__(model, activation_fn)
         self.num_negatives, self.scale = num_negatives, scale
 
@@ -181,8 +215,13 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
     author={Luyu Gao and Yunyi Zhang and Jiawei Han and Jamie Callan},
     year={2021}, eprint={2101.06983}, archivePrefix={arXiv}, primaryClass={cs.LG}
 }"""
-    def __init__(self, model:CrossEncoder, num_negatives:int|None=4, scale:float=10.0, activation_fn:nn.Module|None=nn.Sigmoid(),
-                 mini_batch_size:int=32):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 num_negatives:int|None=4, # in-batch negatives per query (None: all)
+                 scale:float=10.0, # multiplies the scores before the softmax
+                 activation_fn:nn.Module|None=nn.Sigmoid(), # applied to the logits before scaling
+                 mini_batch_size:int=32, # pairs per forward pass; gradients are cached between passes
+                ):
         super().__init__(model, num_negatives, scale, activation_fn)
         if mini_batch_size < 1: raise LossInputError(f"mini_batch_size must be at least 1, got {mini_batch_size}.")
         self.mini_batch_size = mini_batch_size
@@ -222,7 +261,11 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
 # %% ../nbs/02_losses.ipynb #65565620
 class ListwiseLoss(CrossEncoderLoss):
     "Base for losses over a query's document list: inputs `(queries, docs_lists)`, labels a list of per-document grades."
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module|None=nn.Identity(), mini_batch_size:int|None=None):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
+                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                ):
         super().__init__(model, activation_fn)
         self.mini_batch_size = mini_batch_size
 
@@ -254,7 +297,9 @@ class ListwiseLoss(CrossEncoderLoss):
     def get_config_dict(self): return {"activation_fn": fullname(self.activation_fn), "mini_batch_size": self.mini_batch_size}
 
 # %% ../nbs/02_losses.ipynb #f0a7edc6
-def listnet(logits:Tensor, y:Tensor) -> Tensor:
+def listnet(logits:Tensor, # scores `[Q, D]`, padding -1e16
+            y:Tensor, # labels `[Q, D]`, padding -inf
+           ) -> Tensor:
     "Cross-entropy between softmax(labels) and softmax(logits), per query, averaged; padding has label -inf."
     return F.cross_entropy(logits, y.softmax(dim=1))
 
@@ -270,7 +315,9 @@ class ListNetLoss(ListwiseLoss):
 # %% ../nbs/02_losses.ipynb #ec1c8540
 class PListMLELambdaWeight(nn.Module):
     "Position weights $2^{n - i} - 2^{-s}$ (shifted to stay finite for lists over 127), zero on padding."
-    def __init__(self, rank_discount_fn=None):
+    def __init__(self,
+                 rank_discount_fn=None, # mask → each position's weight (None: 2^(n − rank) − 1, p-ListMLE's)
+                ):
         super().__init__(); self.rank_discount_fn = rank_discount_fn
     def forward(self, mask:Tensor) -> Tensor:
         if self.rank_discount_fn is not None: return self.rank_discount_fn(mask)
@@ -279,7 +326,13 @@ class PListMLELambdaWeight(nn.Module):
         shift = (n - 127).clamp_min(0)
         return (torch.pow(2.0, n - ranks - shift) - torch.pow(2.0, -shift)) * mask
 
-def plistmle(logits:Tensor, y:Tensor, mask:Tensor, weight:nn.Module|None=None, respect_input_order:bool=True, eps:float=1e-10) -> Tensor:
+def plistmle(logits:Tensor, # scores `[Q, D]`
+             y:Tensor, # labels `[Q, D]`
+             mask:Tensor, # True for real documents `[Q, D]`
+             weight:nn.Module|None=None, # position weights (None: ListMLE)
+             respect_input_order:bool=True, # break label ties by input order, as the reference does
+             eps:float=1e-10, # added inside logarithms, for stability
+            ) -> Tensor:
     "Negative (position-weighted) Plackett-Luce log-likelihood of the order, averaged over queries."
     if not respect_input_order:
         y, idx = y.sort(descending=True, dim=1)
@@ -300,8 +353,13 @@ class PListMLELoss(ListwiseLoss):
   author={Lan, Yanyan and Zhu, Yadong and Guo, Jiafeng and Niu, Shuzi and Cheng, Xueqi},
   booktitle={UAI}, volume={14}, pages={449--458}, year={2014}
 }"""
-    def __init__(self, model:CrossEncoder, lambda_weight:nn.Module|None=PListMLELambdaWeight(), activation_fn:nn.Module|None=nn.Identity(),
-                 mini_batch_size:int|None=None, respect_input_order:bool=True):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 lambda_weight:nn.Module|None=PListMLELambdaWeight(), # position weights (None: plain ListMLE)
+                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
+                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 respect_input_order:bool=True, # break label ties by input order
+                ):
         super().__init__(model, activation_fn, mini_batch_size)
         self.lambda_weight, self.respect_input_order = lambda_weight, respect_input_order
     def forward(self, inputs, labels):
@@ -318,7 +376,12 @@ class ListMLELoss(PListMLELoss):
     author = {Xia, Fen and Liu, Tie-Yan and Wang, Jue and Zhang, Wensheng and Li, Hang},
     booktitle = {Proceedings of the 25th International Conference on Machine Learning}, pages = {1192-1199}, year = {2008}
 }"""
-    def __init__(self, model:CrossEncoder, activation_fn:nn.Module|None=nn.Identity(), mini_batch_size:int|None=None, respect_input_order:bool=True):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
+                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 respect_input_order:bool=True, # break label ties by input order
+                ):
         super().__init__(model, None, activation_fn, mini_batch_size, respect_input_order)
     def get_config_dict(self):
         c = super().get_config_dict(); del c["lambda_weight"]; return c
@@ -352,12 +415,21 @@ class LambdaRankScheme(BaseWeightingScheme):
 
 class NDCGLoss2PPScheme(BaseWeightingScheme):
     "NDCGLoss2++: $\\mu$ NDCGLoss2 + LambdaRank."
-    def __init__(self, mu:float=10.0):
+    def __init__(self,
+                 mu:float=10.0, # weight of the NDCG-Loss2 term against LambdaRank's
+                ):
         super().__init__(); self.mu, self.ndcg_loss2, self.lambda_rank = mu, NDCGLoss2Scheme(), LambdaRankScheme()
     def forward(self, gain, discount, true_sorted):
         return self.mu * self.ndcg_loss2(gain, discount, true_sorted) + self.lambda_rank(gain, discount, true_sorted)
 
-def lambda_loss(logits:Tensor, y:Tensor, scheme:nn.Module, k:int|None=None, sigma:float=1.0, eps:float=1e-10, reduction_log:str="binary") -> Tensor:
+def lambda_loss(logits:Tensor, # scores `[Q, D]`
+                y:Tensor, # labels `[Q, D]`, padding -inf
+                scheme:nn.Module, # the weighting scheme
+                k:int|None=None, # only the top `k` documents of each list count (None: all)
+                sigma:float=1.0, # the steepness of the pairwise logistic
+                eps:float=1e-10, # added inside logarithms, for stability
+                reduction_log:str="binary", # `binary` (log2) or `natural` (ln) in the pairwise term
+               ) -> Tensor:
     "LambdaLoss of a `[B, D]` score matrix against graded labels (padding: label -inf)."
     D, dev = logits.shape[1], logits.device
     logits_sorted, order = logits.sort(descending=True, dim=-1)
@@ -388,8 +460,16 @@ class LambdaLoss(ListwiseLoss):
   booktitle={Proceedings of the 27th ACM international conference on information and knowledge management},
   pages={1313--1322}, year={2018}
 }"""
-    def __init__(self, model:CrossEncoder, weighting_scheme:nn.Module|None=NDCGLoss2PPScheme(), k:int|None=None, sigma:float=1.0,
-                 eps:float=1e-10, reduction_log:str="binary", activation_fn:nn.Module|None=nn.Identity(), mini_batch_size:int|None=None):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 weighting_scheme:nn.Module|None=NDCGLoss2PPScheme(), # how pairs are weighted (None: none, RankNet)
+                 k:int|None=None, # only the top `k` documents of each list count (None: all)
+                 sigma:float=1.0, # the steepness of the pairwise logistic
+                 eps:float=1e-10, # added inside logarithms, for stability
+                 reduction_log:str="binary", # `binary` (log2) or `natural` (ln) in the pairwise term
+                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
+                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                ):
         super().__init__(model, activation_fn, mini_batch_size)
         if reduction_log not in ("binary", "natural"): raise LossInputError(f"reduction_log is 'binary' or 'natural', got {reduction_log!r}.")
         self.weighting_scheme, self.k, self.sigma, self.eps, self.reduction_log = weighting_scheme or NoWeightingScheme(), k, sigma, eps, reduction_log
@@ -406,13 +486,21 @@ class RankNetLoss(LambdaLoss):
   author={Burges, Chris and Shaked, Tal and Renshaw, Erin and Lazier, Ari and Deeds, Matt and Hamilton, Nicole and Hullender, Greg},
   booktitle={Proceedings of the 22nd international conference on Machine learning}, pages={89--96}, year={2005}
 }"""
-    def __init__(self, model:CrossEncoder, k:int|None=None, sigma:float=1.0, eps:float=1e-10, reduction_log:str="binary",
-                 activation_fn:nn.Module|None=nn.Identity(), mini_batch_size:int|None=None):
+    def __init__(self,
+                 model:CrossEncoder, # the `CrossEncoder` to train
+                 k:int|None=None, # only the top `k` documents of each list count (None: all)
+                 sigma:float=1.0, # the steepness of the pairwise logistic
+                 eps:float=1e-10, # added inside logarithms, for stability
+                 reduction_log:str="binary", # `binary` (log2) or `natural` (ln) in the pairwise term
+                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
+                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                ):
         super().__init__(model, NoWeightingScheme(), k, sigma, eps, reduction_log, activation_fn, mini_batch_size)
     def get_config_dict(self):
         c = super().get_config_dict(); del c["weighting_scheme"]; return c
 
 # %% ../nbs/02_losses.ipynb #4ade3ef9
-def default_loss(model:CrossEncoder) -> CrossEncoderLoss:
+def default_loss(model:CrossEncoder, # its number of labels picks the loss
+                ) -> CrossEncoderLoss:
     "BinaryCrossEntropyLoss for a 1-label model, CrossEntropyLoss otherwise."
     return BinaryCrossEntropyLoss(model) if model.num_labels == 1 else CrossEntropyLoss(model)

