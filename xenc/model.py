@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PRECISIONS', 'offline_base_model', 'activation_path', 'load_activation', 'default_activation', 'quiet_transformers',
            'bert_logits', 'CrossEncoder', 'predict', 'rank', 'tiny_cross_encoder', 'tokenize', 'forward',
-           'save_pretrained', 'fit_linear_head']
+           'save_pretrained', 'fit_linear_head', 'bi_encoder_embeddings', 'bi_encoder_similarity', 'silver_pairs']
 
 # %% ../nbs/01_model.ipynb #89b72879
 import importlib, json, math, os, shutil, tempfile, warnings
@@ -397,3 +397,73 @@ def fit_linear_head(model:CrossEncoder, # a 1-label `CrossEncoder` whose head is
     w = torch.linalg.solve(X.T @ X + l2 * torch.eye(X.shape[1]), X.T @ y)
     head.weight.copy_(w[:-1][None]); head.bias.copy_(w[-1:])
     return model
+
+# %% ../nbs/01_model.ipynb #a4f2effe
+def bi_encoder_embeddings(texts:Sequence[str], # the texts, each embedded alone
+                          path:str|Path|None=None, # a sentence-embedding model folder or hub id (None: the offline base model)
+                          batch_size:int=64, # texts per forward pass
+                          max_length:int=256, # tokens per text
+                          device:str="cpu", # where to run it
+                         ) -> torch.Tensor:
+    "Mean-pooled, L2-normalised embeddings `[N, d]`, as sentence-transformers computes them for this kind of model."
+    from transformers import AutoModel
+    src = str(path or offline_base_model())
+    tok = AutoTokenizer.from_pretrained(src)
+    with quiet_transformers(): enc = AutoModel.from_pretrained(src, use_safetensors=True).to(device).eval()
+    out = []
+    for s in range(0, len(texts), batch_size):
+        e = tok(list(texts[s:s + batch_size]), padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
+        with torch.inference_mode(): h = enc(**e).last_hidden_state
+        m = e["attention_mask"][..., None].to(h.dtype)
+        out.append(F.normalize((h * m).sum(1) / m.sum(1), dim=-1).float().cpu())
+    return torch.cat(out)
+
+def bi_encoder_similarity(pairs:Sequence, # a list of (text_a, text_b)
+                          path:str|Path|None=None, # a sentence-embedding model folder or hub id (None: the offline base model)
+                          batch_size:int=64, # texts per forward pass
+                          max_length:int=256, # tokens per text
+                          device:str="cpu", # where to run it
+                         ) -> np.ndarray:
+    "Cosine similarity of each pair under a mean-pooled bi-encoder (each text embedded alone)."
+    pairs = _check_pairs(pairs)
+    kw = dict(path=path, batch_size=batch_size, max_length=max_length, device=device)
+    return (bi_encoder_embeddings([a for a, _ in pairs], **kw) * bi_encoder_embeddings([b for _, b in pairs], **kw)).sum(-1).numpy()
+
+# %% ../nbs/01_model.ipynb #c54eed19
+def silver_pairs(ds, # gold pairs with a label in 0..1 (e.g. STS-B score / 5)
+                 n:int, # how many new pairs
+                 teacher:Sequence[float]|None=None, # the teacher's score of each gold row (None: computed)
+                 path:str|Path|None=None, # the bi-encoder (None: the offline base model)
+                 seed:int=0, # which pairs are drawn
+                 batch_size:int=64, # texts per forward pass
+                 device:str="cpu", # where to run the bi-encoder
+                ):
+    "`n` new pairs of `ds`'s own texts (half near neighbours, half random), labelled by the calibrated bi-encoder teacher."
+    import random
+    from datasets import Dataset
+    from sklearn.isotonic import IsotonicRegression
+    from xenc.data import detect_columns
+    cols = detect_columns(ds.column_names)
+    if len(cols.texts) != 2 or cols.label is None: raise ValueError("silver_pairs needs pairs with a label: two text columns and a label column.")
+    (ca, cb), gold_a, gold_b = cols.texts, ds[cols.texts[0]][:], ds[cols.texts[1]][:]
+    kw = dict(path=path, batch_size=batch_size, device=device)
+    if teacher is None: teacher = bi_encoder_similarity(list(zip(gold_a, gold_b)), **kw)
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(np.asarray(teacher, float), np.asarray(ds[cols.label][:], float))
+    s1, s2 = sorted(set(gold_a)), sorted(set(gold_b))
+    e1, e2 = bi_encoder_embeddings(s1, **kw), bi_encoder_embeddings(s2, **kw)
+    sims = e1 @ e2.T
+    i1, i2 = {t: i for i, t in enumerate(s1)}, {t: j for j, t in enumerate(s2)}
+    for a, b in zip(gold_a, gold_b): sims[i1[a], i2[b]] = -2                  # not a gold partner,
+    for a, i in i1.items():                                                   # nor the text itself
+        if a in i2: sims[i, i2[a]] = -2
+    near = sims.topk(min(2, len(s2)), dim=1).indices
+    rng = random.Random(seed)
+    gold = set(zip(gold_a, gold_b))
+    cand = [(s1[i], s2[j]) for i in range(len(s1)) for j in near[i].tolist() if sims[i, j] > -2]
+    picks = rng.sample(cand, min(n // 2, len(cand)))
+    while len(picks) < n:                                                     # the rest at random
+        a, b = rng.choice(s1), rng.choice(s2)
+        if a != b and (a, b) not in gold: picks.append((a, b))
+    cos = (e1[[i1[a] for a, _ in picks]] * e2[[i2[b] for _, b in picks]]).sum(-1).numpy()
+    return Dataset.from_dict({ca: [a for a, _ in picks], cb: [b for _, b in picks], cols.label: iso.predict(cos).tolist()},
+                             features=ds.features.copy()).select_columns(ds.column_names)

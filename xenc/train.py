@@ -318,9 +318,12 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                 inputs, labels = make_batch(train_dataset, idx, cols, num_labels)
                 with amp if amp is not None else torch.enable_grad():
                     loss = loss_fn(inputs, labels)
-                if not torch.isfinite(loss):                              # stop loudly; the last checkpoint stays good
+                finite = torch.isfinite(loss.detach()).float()
+                if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
+                if not finite.item():                                     # stop loudly; the last checkpoint stays good
                     last = latest_checkpoint(c.output_dir)
-                    raise TrainingError(f"The loss is {loss.item()} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
+                    what = loss.item() if not torch.isfinite(loss) else "not finite on another process"
+                    raise TrainingError(f"The loss is {what} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
                                         f"{last or 'none (no checkpoint saved yet)'}. Lower the learning rate, prefer bf16 to fp16, and check the labels.")
                 loss = loss / c.gradient_accumulation_steps
                 (scaler.scale(loss) if scaler else loss).backward()
@@ -350,6 +353,8 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                     if c.load_best_model_at_end: st["best_checkpoint"] = str(Path(c.output_dir) / f"checkpoint-{st['step']}")
                 else: st["bad_evals"] += 1
                 if c.early_stopping_patience and st["bad_evals"] >= c.early_stopping_patience: stop = True
+            if world > 1 and do_eval:                                     # process 0 decides early stopping for all
+                flag = torch.tensor([float(stop)]); torch.distributed.broadcast(flag, 0); stop = bool(flag.item())
             if row: st["log"].append({"epoch": round(epoch_pos, 4), "step": st["step"], **row})
             save_now = (c.save_strategy == "steps" and c.save_steps and st["step"] % c.save_steps == 0) or \
                        (c.save_strategy == "epoch" and end_of_epoch) or (c.load_best_model_at_end and do_eval)
