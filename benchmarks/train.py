@@ -11,6 +11,10 @@
     python benchmarks/train.py recipe --both-orders --bf16 --lr 1.5e-4 --batch-size 32 --no-test --save runs/candidate
         A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.data.with_swapped_pairs),
         report dev Spearman plain and order-averaged, keep the model; then, once, for the chosen one:
+    python benchmarks/train.py recipe --bf16 --lr 1.5e-4 --batch-size 32 --distill 0.3 --calibrate --silver 10000 --no-test --save runs/teacher
+        The recipe chosen on dev (issue 8): the base model used as a bi-encoder is a teacher. Each gold score moves 30%
+        of the way to the teacher's (isotonic-calibrated) cosine (xenc.data.with_teacher_scores), and 10,000 re-pairings of
+        the training sentences, half near neighbours, are added with the teacher's score (xenc.model.silver_pairs).
     python benchmarks/train.py test runs/candidate [--symmetric]
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
