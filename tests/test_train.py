@@ -112,3 +112,28 @@ def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):
     cfg = T.TrainConfig(output_dir=str(tmp_path), max_steps=2, disable_tqdm=True)
     with pytest.raises(T.TrainingError, match="holds no complete checkpoint"):
         T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, load_benchmark("stsb", "train").select(range(16)), resume_from_checkpoint=True)
+
+def test_track_emissions_puts_them_on_the_card(tmp_path, tiny_model_dir):
+    "codecarbon's offline tracker measures the run; the card shows it and reads it back."
+    pytest.importorskip("codecarbon", reason="codecarbon is in the dev extra; pip install codecarbon")
+    from xenc.card import model_card, parse_card, render_card
+    model = CrossEncoder(tiny_model_dir, device="cpu")
+    data = load_benchmark("stsb", "train").select(range(48))
+    cfg = T.TrainConfig(output_dir=str(tmp_path / "run"), per_device_train_batch_size=8, max_steps=6, logging_steps=2,
+                        save_strategy="no", disable_tqdm=True)
+    r = T.train(model, cfg, data, track_emissions=True)
+    e = r.emissions
+    assert e["source"] == "codecarbon" and e["training_type"] == "fine-tuning"
+    assert e["energy_consumed"] > 0 and e["emissions"] > 0 and e["hours_used"] >= 0
+    card = model_card(model, base_model="tiny", train_dataset=data, config=cfg, result=r, measure_hardware=False)
+    text = render_card(card)
+    assert "### Environmental Impact" in text and "co2_eq_emissions:" in text
+    back = parse_card(text).emissions
+    assert back["source"] == "codecarbon" and abs(back["emissions"] - e["emissions"]) <= 1e-6 * max(1, e["emissions"])
+
+def test_track_emissions_without_codecarbon_says_so(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setattr(T, "emissions_tracker", lambda *a, **k: None)     # as when codecarbon is not installed
+    model = CrossEncoder(tiny_model_dir, device="cpu")
+    cfg = T.TrainConfig(output_dir=str(tmp_path / "run"), max_steps=2, save_strategy="no", disable_tqdm=True)
+    with pytest.raises(T.TrainConfigError, match="track_emissions=True needs codecarbon: pip install codecarbon"):
+        T.train(model, cfg, load_benchmark("stsb", "train").select(range(16)), track_emissions=True)

@@ -647,7 +647,7 @@ def model_card(model, # the trained CrossEncoder
                license:str|None=None, # the model's licence
                model_id:str|None=None, # the hub id the model will have
                tokenizer=None, # for token-length statistics (None: the model's)
-               emissions:dict|None=None, # codecarbon's figures, when measured
+               emissions:dict|None=None, # codecarbon's figures (None: those of `result`, when it tracked them)
                measure_hardware:bool=True, # describe this machine under Training Hardware
               ) -> ModelCard:
     "The `ModelCard` of a trained model: what `render_card` and `save_pretrained` write."
@@ -655,7 +655,7 @@ def model_card(model, # the trained CrossEncoder
     base = base_model or getattr(cfg, "_name_or_path", None) or None
     card = ModelCard(base_model=base, model_id=model_id, num_labels=model.num_labels, max_seq_length=model.max_length,
                      architecture=(cfg.architectures or [type(model.model).__name__])[0], language=language, license=license,
-                     emissions=emissions, framework_versions=framework_versions())
+                     emissions=emissions or getattr(result, "emissions", None), framework_versions=framework_versions())
     lname = type(loss).__name__ if loss is not None else None
     def describe(ds, name, hub, kind):
         st = dataset_stats(ds, kind=kind, tokenizer=tokenizer)

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['TrainConfigError', 'cpu_has_bf16', 'TrainConfig', 'check_config', 'make_batch', 'epoch_batches', 'lr_lambda',
            'warmup_steps', 'save_checkpoint', 'latest_checkpoint', 'load_training_state', 'TrainResult',
-           'TrainingError', 'eval_loss', 'train', 'log_table', 'training_time', 'plot_log']
+           'TrainingError', 'eval_loss', 'train', 'emissions_tracker', 'emissions_record', 'log_table', 'training_time',
+           'plot_log']
 
 # %% ../nbs/03_train.ipynb #c5d096b7
 import json, math, os, random, shutil, tempfile, time
@@ -210,6 +211,7 @@ class TrainResult:
     best_metric: float | None  # its value of `metric_for_best_model`
     config: TrainConfig  # the configuration of the run
     stopped_early: bool = False  # whether early stopping ended it
+    emissions: dict | None = None  # codecarbon's measurement of this process's run (the card's `co2_eq_emissions`), when tracked
     @property
     def total_seconds(self): return self.training_seconds + self.evaluation_seconds
 
@@ -245,12 +247,16 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
           evaluators:Sequence=(), # run at each evaluation; their metrics join the log
           resume_from_checkpoint:str|bool|None=None, # a checkpoint folder, or True for the latest in `output_dir`
           callback:Callable|None=None, # called with the log row after each evaluation
+          track_emissions:bool=False, # measure energy and CO2 with codecarbon's offline tracker (process 0)
          ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise); see the chapter for each step."
     c = config
     check_config(c, model, eval_dataset is not None or bool(evaluators))
     loss_fn = loss if loss is not None else default_loss(model)
     rank, world = _dist()
+    tracker = emissions_tracker(c.output_dir) if track_emissions and rank == 0 else None
+    if track_emissions and rank == 0 and tracker is None:
+        raise TrainConfigError("track_emissions=True needs codecarbon: pip install codecarbon (or pass track_emissions=False).")
     cols = detect_columns(train_dataset.column_names)
     num_labels = model.num_labels
     # --- how many steps: one optimizer step consumes `accumulation` micro-batches of world x per-device rows
@@ -303,72 +309,100 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
             for old in [p for p in cks if str(p) not in keep][:-c.save_total_limit]: shutil.rmtree(old)
         return path
 
-    from tqdm.auto import tqdm
-    bar = tqdm(total=total, initial=st["step"], disable=c.disable_tqdm or rank != 0, desc="train")
-    model.train()
-    window, t0, stop = [], time.perf_counter(), False
-    while st["step"] < total and not stop:
-        batches = epoch_batches(train_dataset, cols, c, global_batch, st["epoch"], lengths)
-        usable = len(batches) - len(batches) % c.gradient_accumulation_steps
-        while st["batch_in_epoch"] < usable and st["step"] < total:
-            # --- one optimizer step: accumulate gradients over micro-batches
-            for _ in range(c.gradient_accumulation_steps):
-                idx = batches[st["batch_in_epoch"]][rank::world]          # this process's share of the global batch
-                st["batch_in_epoch"] += 1
-                inputs, labels = make_batch(train_dataset, idx, cols, num_labels)
-                with amp if amp is not None else torch.enable_grad():
-                    loss = loss_fn(inputs, labels)
-                finite = torch.isfinite(loss.detach()).float()
-                if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
-                if not finite.item():                                     # stop loudly; the last checkpoint stays good
-                    last = latest_checkpoint(c.output_dir)
-                    what = loss.item() if not torch.isfinite(loss) else "not finite on another process"
-                    raise TrainingError(f"The loss is {what} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
-                                        f"{last or 'none (no checkpoint saved yet)'}. Lower the learning rate, prefer bf16 to fp16, and check the labels.")
-                loss = loss / c.gradient_accumulation_steps
-                (scaler.scale(loss) if scaler else loss).backward()
-                window.append(loss.item())
-            if world > 1:                                                 # data parallel: average the gradients over processes
-                for p in params:
-                    if p.grad is not None: torch.distributed.all_reduce(p.grad); p.grad /= world
-            if scaler: scaler.unscale_(optimizer)
-            if c.max_grad_norm: torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
-            if scaler: scaler.step(optimizer); scaler.update()
-            else: optimizer.step()
-            scheduler.step(); optimizer.zero_grad(set_to_none=True)
-            st["step"] += 1; bar.update()
-            epoch_pos = st["epoch"] + st["batch_in_epoch"] / len(batches)
-            row = {}
-            if c.logging_steps and st["step"] % c.logging_steps == 0:
-                row["loss"] = sum(window) / max(1, len(window)) * c.gradient_accumulation_steps; window = []
-                bar.set_postfix(loss=f"{row['loss']:.4f}")
-            end_of_epoch = st["batch_in_epoch"] >= usable
-            do_eval = (c.eval_strategy == "steps" and st["step"] % c.eval_steps == 0) or (c.eval_strategy == "epoch" and end_of_epoch)
-            st["train_seconds"] += time.perf_counter() - t0
-            if do_eval and rank == 0:
-                row.update(evaluate())
-                v = row.get(metric_name)
-                if v is not None and (st["best_metric"] is None or (v > st["best_metric"] if greater else v < st["best_metric"])):
-                    st["best_metric"], st["bad_evals"] = v, 0
-                    if c.load_best_model_at_end: st["best_checkpoint"] = str(Path(c.output_dir) / f"checkpoint-{st['step']}")
-                else: st["bad_evals"] += 1
-                if c.early_stopping_patience and st["bad_evals"] >= c.early_stopping_patience: stop = True
-            if world > 1 and do_eval:                                     # process 0 decides early stopping for all
-                flag = torch.tensor([float(stop)]); torch.distributed.broadcast(flag, 0); stop = bool(flag.item())
-            if row: st["log"].append({"epoch": round(epoch_pos, 4), "step": st["step"], **row})
-            save_now = (c.save_strategy == "steps" and c.save_steps and st["step"] % c.save_steps == 0) or \
-                       (c.save_strategy == "epoch" and end_of_epoch) or (c.load_best_model_at_end and do_eval)
-            if save_now and rank == 0: checkpoint()
-            if world > 1: torch.distributed.barrier()
-            if callback: callback(st)
-            t0 = time.perf_counter()
-            if stop: break
-        if st["batch_in_epoch"] >= usable: st["epoch"] += 1; st["batch_in_epoch"] = 0
-    bar.close()
+    if tracker is not None: tracker.start()
+    try:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=total, initial=st["step"], disable=c.disable_tqdm or rank != 0, desc="train")
+        model.train()
+        window, t0, stop = [], time.perf_counter(), False
+        while st["step"] < total and not stop:
+            batches = epoch_batches(train_dataset, cols, c, global_batch, st["epoch"], lengths)
+            usable = len(batches) - len(batches) % c.gradient_accumulation_steps
+            while st["batch_in_epoch"] < usable and st["step"] < total:
+                # --- one optimizer step: accumulate gradients over micro-batches
+                for _ in range(c.gradient_accumulation_steps):
+                    idx = batches[st["batch_in_epoch"]][rank::world]          # this process's share of the global batch
+                    st["batch_in_epoch"] += 1
+                    inputs, labels = make_batch(train_dataset, idx, cols, num_labels)
+                    with amp if amp is not None else torch.enable_grad():
+                        loss = loss_fn(inputs, labels)
+                    finite = torch.isfinite(loss.detach()).float()
+                    if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
+                    if not finite.item():                                     # stop loudly; the last checkpoint stays good
+                        last = latest_checkpoint(c.output_dir)
+                        what = loss.item() if not torch.isfinite(loss) else "not finite on another process"
+                        raise TrainingError(f"The loss is {what} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
+                                            f"{last or 'none (no checkpoint saved yet)'}. Lower the learning rate, prefer bf16 to fp16, and check the labels.")
+                    loss = loss / c.gradient_accumulation_steps
+                    (scaler.scale(loss) if scaler else loss).backward()
+                    window.append(loss.item())
+                if world > 1:                                                 # data parallel: average the gradients over processes
+                    for p in params:
+                        if p.grad is not None: torch.distributed.all_reduce(p.grad); p.grad /= world
+                if scaler: scaler.unscale_(optimizer)
+                if c.max_grad_norm: torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
+                if scaler: scaler.step(optimizer); scaler.update()
+                else: optimizer.step()
+                scheduler.step(); optimizer.zero_grad(set_to_none=True)
+                st["step"] += 1; bar.update()
+                epoch_pos = st["epoch"] + st["batch_in_epoch"] / len(batches)
+                row = {}
+                if c.logging_steps and st["step"] % c.logging_steps == 0:
+                    row["loss"] = sum(window) / max(1, len(window)) * c.gradient_accumulation_steps; window = []
+                    bar.set_postfix(loss=f"{row['loss']:.4f}")
+                end_of_epoch = st["batch_in_epoch"] >= usable
+                do_eval = (c.eval_strategy == "steps" and st["step"] % c.eval_steps == 0) or (c.eval_strategy == "epoch" and end_of_epoch)
+                st["train_seconds"] += time.perf_counter() - t0
+                if do_eval and rank == 0:
+                    row.update(evaluate())
+                    v = row.get(metric_name)
+                    if v is not None and (st["best_metric"] is None or (v > st["best_metric"] if greater else v < st["best_metric"])):
+                        st["best_metric"], st["bad_evals"] = v, 0
+                        if c.load_best_model_at_end: st["best_checkpoint"] = str(Path(c.output_dir) / f"checkpoint-{st['step']}")
+                    else: st["bad_evals"] += 1
+                    if c.early_stopping_patience and st["bad_evals"] >= c.early_stopping_patience: stop = True
+                if world > 1 and do_eval:                                     # process 0 decides early stopping for all
+                    flag = torch.tensor([float(stop)]); torch.distributed.broadcast(flag, 0); stop = bool(flag.item())
+                if row: st["log"].append({"epoch": round(epoch_pos, 4), "step": st["step"], **row})
+                save_now = (c.save_strategy == "steps" and c.save_steps and st["step"] % c.save_steps == 0) or \
+                           (c.save_strategy == "epoch" and end_of_epoch) or (c.load_best_model_at_end and do_eval)
+                if save_now and rank == 0: checkpoint()
+                if world > 1: torch.distributed.barrier()
+                if callback: callback(st)
+                t0 = time.perf_counter()
+                if stop: break
+            if st["batch_in_epoch"] >= usable: st["epoch"] += 1; st["batch_in_epoch"] = 0
+        bar.close()
+    finally:                                                          # measured or not, the tracker stops with the run
+        emissions = emissions_record(tracker) if tracker is not None else None
     if c.load_best_model_at_end and st["best_checkpoint"]:
         model.model.load_state_dict(CrossEncoder(st["best_checkpoint"], device=str(model.device)).model.state_dict())
     model.eval()
-    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop)
+    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop, emissions)
+
+def emissions_tracker(output_dir:str|Path, # codecarbon's working folder (created; it saves no file here)
+                      country_iso_code:str="USA", # the grid's carbon intensity: the country where the machine runs
+                     ):
+    "codecarbon's offline tracker (no network), quiet; None when codecarbon is not installed."
+    try: from codecarbon import OfflineEmissionsTracker
+    except ImportError: return None
+    import logging, warnings
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    Path(output_dir).mkdir(parents=True, exist_ok=True)      # (a missing folder silently disables the tracker)
+    with warnings.catch_warnings():                          # save_to_file: deprecated in codecarbon 3, the only way in 2
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return OfflineEmissionsTracker(country_iso_code=country_iso_code, save_to_file=False, log_level="error",
+                                       output_dir=str(output_dir), measure_power_secs=15)
+
+def emissions_record(tracker, # a started tracker
+                    ) -> dict|None:
+    "Stop `tracker`; its figures as the cards' `co2_eq_emissions` (grams of CO2-eq, kWh, hours)."
+    kg = tracker.stop()
+    d = getattr(tracker, "final_emissions_data", None)
+    if kg is None or d is None: return None                  # the tracker could not start: no figures rather than wrong ones
+    return {"emissions": kg * 1000, "energy_consumed": d.energy_consumed, "source": "codecarbon", "training_type": "fine-tuning",
+            "on_cloud": d.on_cloud == "Y", "cpu_model": d.cpu_model, "ram_total_size": d.ram_total_size,
+            "hours_used": round(d.duration / 3600, 3), "hardware_used": d.gpu_model or None}
 
 # %% ../nbs/03_train.ipynb #7f041039
 def _fmt(v): return "-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
