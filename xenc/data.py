@@ -6,7 +6,8 @@
 __all__ = ['TEXT_PAIR_NAMES', 'LABEL_NAMES', 'TABLE_SUFFIXES', 'BENCHMARKS', 'SPLIT_ALIASES', 'PairDataError', 'PairColumns',
            'detect_columns', 'validate_pairs', 'load_pairs', 'packaged_data_dir', 'load_benchmark', 'markdown_table',
            'DatasetStats', 'dataset_stats', 'PairCollator', 'pair_lengths', 'LengthGroupedBatchSampler',
-           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'with_teacher_scores', 'plot_pairs']
+           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'calibrate_teacher',
+           'with_teacher_scores', 'plot_pairs']
 
 # %% ../nbs/00_data.ipynb #a732274b
 import csv, math, os, warnings
@@ -425,6 +426,13 @@ def with_swapped_pairs(ds:Dataset, # the pairs
     return concatenate_datasets([ds, swapped])
 
 # %% ../nbs/00_data.ipynb #9b117266
+def calibrate_teacher(teacher:Sequence[float], # a teacher's score of each gold row
+                      labels:Sequence[float], # the gold labels, in 0..1
+                     ):
+    "A monotone map from the teacher's scores onto the labels' scale (isotonic regression); call `.predict(scores)` on it."
+    from sklearn.isotonic import IsotonicRegression
+    return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(np.asarray(teacher, float), np.asarray(labels, float))
+
 def with_teacher_scores(ds:Dataset, # pairs with a label in 0..1 (e.g. STS-B score / 5)
                         teacher:Sequence[float], # a teacher's score of each row, in order (e.g. a bi-encoder's cosine)
                         weight:float=0.3, # how far each label moves towards the teacher: 0 not at all, 1 all the way
@@ -438,9 +446,7 @@ def with_teacher_scores(ds:Dataset, # pairs with a label in 0..1 (e.g. STS-B sco
     if len(t) != len(y): raise PairDataError(f"{len(t)} teacher scores for {len(y)} rows: give one score per row, in the dataset's order.")
     if not 0 <= weight <= 1: raise ValueError(f"weight={weight}: it must be in 0..1 (0 keeps the labels, 1 replaces them).")
     if y.min() < 0 or y.max() > 1: raise PairDataError(f"Labels run from {y.min()} to {y.max()}; scale them to 0..1 first (STS-B: score / 5).")
-    if calibrate:
-        from sklearn.isotonic import IsotonicRegression
-        t = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(t, y).predict(t)
+    if calibrate: t = calibrate_teacher(t, y).predict(t)
     new = ((1 - weight) * y + weight * np.clip(t, 0, 1)).tolist()
     return ds.remove_columns(cols.label).add_column(cols.label, new, feature=ds.features[cols.label]).select_columns(ds.column_names)
 

@@ -426,8 +426,8 @@ def bi_encoder_similarity(pairs:Sequence, # a list of (text_a, text_b)
                          ) -> np.ndarray:
     "Cosine similarity of each pair under a mean-pooled bi-encoder (each text embedded alone)."
     pairs = _check_pairs(pairs)
-    kw = dict(path=path, batch_size=batch_size, max_length=max_length, device=device)
-    return (bi_encoder_embeddings([a for a, _ in pairs], **kw) * bi_encoder_embeddings([b for _, b in pairs], **kw)).sum(-1).numpy()
+    e = bi_encoder_embeddings([a for a, _ in pairs] + [b for _, b in pairs], path, batch_size, max_length, device)   # one model load
+    return (e[:len(pairs)] * e[len(pairs):]).sum(-1).numpy()
 
 # %% ../nbs/01_model.ipynb #c54eed19
 def silver_pairs(ds, # gold pairs with a label in 0..1 (e.g. STS-B score / 5)
@@ -441,18 +441,17 @@ def silver_pairs(ds, # gold pairs with a label in 0..1 (e.g. STS-B score / 5)
     "`n` new pairs of `ds`'s own texts (half near neighbours, half random), labelled by the calibrated bi-encoder teacher."
     import random
     from datasets import Dataset
-    from sklearn.isotonic import IsotonicRegression
-    from xenc.data import detect_columns
+    from xenc.data import calibrate_teacher, detect_columns
     cols = detect_columns(ds.column_names)
     if len(cols.texts) != 2 or cols.label is None: raise ValueError("silver_pairs needs pairs with a label: two text columns and a label column.")
     (ca, cb), gold_a, gold_b = cols.texts, ds[cols.texts[0]][:], ds[cols.texts[1]][:]
-    kw = dict(path=path, batch_size=batch_size, device=device)
-    if teacher is None: teacher = bi_encoder_similarity(list(zip(gold_a, gold_b)), **kw)
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(np.asarray(teacher, float), np.asarray(ds[cols.label][:], float))
     s1, s2 = sorted(set(gold_a)), sorted(set(gold_b))
-    e1, e2 = bi_encoder_embeddings(s1, **kw), bi_encoder_embeddings(s2, **kw)
-    sims = e1 @ e2.T
+    e = bi_encoder_embeddings(s1 + s2, path=path, batch_size=batch_size, device=device)   # every text once, one model load
+    e1, e2 = e[:len(s1)], e[len(s1):]
     i1, i2 = {t: i for i, t in enumerate(s1)}, {t: j for j, t in enumerate(s2)}
+    if teacher is None: teacher = (e1[[i1[a] for a in gold_a]] * e2[[i2[b] for b in gold_b]]).sum(-1).numpy()
+    iso = calibrate_teacher(teacher, ds[cols.label][:])
+    sims = e1 @ e2.T
     for a, b in zip(gold_a, gold_b): sims[i1[a], i2[b]] = -2                  # not a gold partner,
     for a, i in i1.items():                                                   # nor the text itself
         if a in i2: sims[i, i2[a]] = -2
