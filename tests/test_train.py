@@ -18,26 +18,31 @@ SCRIPT = textwrap.dedent("""
     from xenc.data import load_benchmark
     from xenc.model import CrossEncoder
     from xenc.train import TrainConfig, train
-    model_dir, out, global_batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    model_dir, out, global_batch, accumulation = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1: torch.distributed.init_process_group("gloo")
     torch.set_num_threads(1)
     model = CrossEncoder(model_dir, device="cpu")
     cfg = TrainConfig(output_dir=out, per_device_train_batch_size=global_batch // world, max_steps=6, learning_rate=1e-3,
-                      warmup_steps=2, logging_steps=1, save_steps=6, disable_tqdm=True)
-    r = train(model, cfg, load_benchmark("stsb", "train").select(range(96)))
+                      warmup_steps=2, logging_steps=1, save_steps=6, disable_tqdm=True, gradient_accumulation_steps=accumulation)
+    seen = []                                  # does the forward go through DistributedDataParallel during training?
+    r = train(model, cfg, load_benchmark("stsb", "train").select(range(96)),
+              callback=lambda st: seen.append("forward" in model.__dict__))
+    assert all(seen) == (world > 1) and "forward" not in model.__dict__, seen
     if int(os.environ.get("RANK", "0")) == 0:
         torch.save({k: v.clone() for k, v in model.state_dict().items()}, os.path.join(out, "final.pt"))
     if world > 1: torch.distributed.destroy_process_group()
 """)
 
-def test_two_gloo_processes_equal_one(tmp_path, tiny_no_dropout):
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_two_gloo_processes_equal_one(tmp_path, tiny_no_dropout, accumulation):
+    "DDP over 2 gloo processes (per-device batch 4) takes the same steps as 1 process (batch 8), with and without accumulation."
     script = tmp_path / "ddp.py"; script.write_text(SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    one, two = tmp_path / "one", tmp_path / "two"
-    subprocess.run([sys.executable, str(script), str(tiny_no_dropout), str(one), "8"], check=True, env=env, capture_output=True)
+    one, two, acc = tmp_path / "one", tmp_path / "two", str(accumulation)
+    subprocess.run([sys.executable, str(script), str(tiny_no_dropout), str(one), "8", acc], check=True, env=env, capture_output=True)
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-                        str(script), str(tiny_no_dropout), str(two), "8"], env=env, capture_output=True, text=True)
+                        str(script), str(tiny_no_dropout), str(two), "8", acc], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = torch.load(one / "final.pt"), torch.load(two / "final.pt")
     start = CrossEncoder(tiny_no_dropout, device="cpu").state_dict()

@@ -8,7 +8,7 @@ __all__ = ['ReproduceError', 'check_card', 'RecipeData', 'offline_benchmark', 's
            'run_recipe', 'report', 'main']
 
 # %% ../nbs/06_reproduce.ipynb #2a346c2b
-import argparse, importlib.util, math, os, shutil, sys, time, warnings
+import argparse, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -345,7 +345,7 @@ def run_recipe(recipe:Recipe, # what to run
     if ck: print(f"resuming from {ck}", flush=True)
     result = train(model, c, recipe.data.train, loss=loss, eval_dataset=recipe.data.eval if c.eval_strategy != "no" else None,
                    evaluators=in_training if c.eval_strategy != "no" else (), resume_from_checkpoint=str(ck) if ck else None,
-                   track_emissions=importlib.util.find_spec("codecarbon") is not None)
+                   track_emissions=None)
     model.save_pretrained(out)             # the trained weights are safe before anything else can fail
     t_eval = time.perf_counter()
     card = model_card(model, base_model=recipe.base_model if is_hub_id(recipe.base_model) else

@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['TrainConfigError', 'cpu_has_bf16', 'TrainConfig', 'check_config', 'make_batch', 'epoch_batches', 'lr_lambda',
            'warmup_steps', 'save_checkpoint', 'latest_checkpoint', 'load_training_state', 'TrainResult',
-           'TrainingError', 'eval_loss', 'train', 'emissions_tracker', 'emissions_record', 'log_table', 'training_time',
-           'plot_log']
+           'TrainingError', 'data_parallel', 'eval_loss', 'train', 'emissions_tracker', 'emissions_record', 'measured',
+           'log_table', 'training_time', 'plot_log']
 
 # %% ../nbs/03_train.ipynb #c5d096b7
 import json, math, os, random, shutil, tempfile, time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
@@ -224,6 +225,19 @@ def _dist():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
 
+@contextmanager
+def data_parallel(model:CrossEncoder, # the model being trained
+                 ):
+    "Under torchrun, `model`'s forward runs through `DistributedDataParallel` inside the block (yields it; None in one process)."
+    if _dist()[1] == 1: yield None; return
+    from torch.nn.parallel import DistributedDataParallel
+    ddp = DistributedDataParallel(model.model, device_ids=[model.device] if model.device.type == "cuda" else None,
+                                  broadcast_buffers=False)   # (buffers are constant here; no collective when process 0 evaluates alone)
+    # gradients flow through DDP, which all-reduces them during backward; forwards without gradients (evaluation) skip it
+    model.__dict__["forward"] = lambda batch: (ddp if torch.is_grad_enabled() else model.model)(**batch).logits
+    try: yield ddp
+    finally: del model.__dict__["forward"]
+
 @torch.no_grad()
 def eval_loss(loss_fn, # the training loss
               ds, # the evaluation pairs
@@ -247,14 +261,14 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
           evaluators:Sequence=(), # run at each evaluation; their metrics join the log
           resume_from_checkpoint:str|bool|None=None, # a checkpoint folder, or True for the latest in `output_dir`
           callback:Callable|None=None, # called with the log row after each evaluation
-          track_emissions:bool=False, # measure energy and CO2 with codecarbon's offline tracker (process 0)
+          track_emissions:bool|None=False, # measure energy and CO2 with codecarbon's offline tracker on process 0 (None: when installed)
          ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise); see the chapter for each step."
     c = config
     check_config(c, model, eval_dataset is not None or bool(evaluators))
     loss_fn = loss if loss is not None else default_loss(model)
     rank, world = _dist()
-    tracker = emissions_tracker(c.output_dir) if track_emissions and rank == 0 else None
+    tracker = emissions_tracker(c.output_dir) if track_emissions is not False and rank == 0 else None
     if track_emissions and rank == 0 and tracker is None:
         raise TrainConfigError("track_emissions=True needs codecarbon: pip install codecarbon (or pass track_emissions=False).")
     cols = detect_columns(train_dataset.column_names)
@@ -309,8 +323,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
             for old in [p for p in cks if str(p) not in keep][:-c.save_total_limit]: shutil.rmtree(old)
         return path
 
-    if tracker is not None: tracker.start()
-    try:
+    with measured(tracker) as emissions, data_parallel(model) as ddp:   # the tracker stops with the run, finished or not
         from tqdm.auto import tqdm
         bar = tqdm(total=total, initial=st["step"], disable=c.disable_tqdm or rank != 0, desc="train")
         model.train()
@@ -320,25 +333,24 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
             usable = len(batches) - len(batches) % c.gradient_accumulation_steps
             while st["batch_in_epoch"] < usable and st["step"] < total:
                 # --- one optimizer step: accumulate gradients over micro-batches
-                for _ in range(c.gradient_accumulation_steps):
+                for micro in range(c.gradient_accumulation_steps):
                     idx = batches[st["batch_in_epoch"]][rank::world]          # this process's share of the global batch
                     st["batch_in_epoch"] += 1
                     inputs, labels = make_batch(train_dataset, idx, cols, num_labels)
-                    with amp if amp is not None else torch.enable_grad():
-                        loss = loss_fn(inputs, labels)
-                    finite = torch.isfinite(loss.detach()).float()
-                    if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
-                    if not finite.item():                                     # stop loudly; the last checkpoint stays good
-                        last = latest_checkpoint(c.output_dir)
-                        what = loss.item() if not torch.isfinite(loss) else "not finite on another process"
-                        raise TrainingError(f"The loss is {what} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
-                                            f"{last or 'none (no checkpoint saved yet)'}. Lower the learning rate, prefer bf16 to fp16, and check the labels.")
-                    loss = loss / c.gradient_accumulation_steps
-                    (scaler.scale(loss) if scaler else loss).backward()
+                    sync = ddp is None or micro == c.gradient_accumulation_steps - 1   # DDP averages gradients on the last micro-batch
+                    with nullcontext() if sync else ddp.no_sync():
+                        with amp if amp is not None else nullcontext():
+                            loss = loss_fn(inputs, labels)
+                        finite = torch.isfinite(loss.detach()).float()
+                        if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
+                        if not finite.item():                                 # stop loudly; the last checkpoint stays good
+                            last = latest_checkpoint(c.output_dir)
+                            what = loss.item() if not torch.isfinite(loss) else "not finite on another process"
+                            raise TrainingError(f"The loss is {what} at step {st['step'] + 1} (epoch {st['epoch']}). The last good checkpoint is "
+                                                f"{last or 'none (no checkpoint saved yet)'}. Lower the learning rate, prefer bf16 to fp16, and check the labels.")
+                        loss = loss / c.gradient_accumulation_steps
+                        (scaler.scale(loss) if scaler else loss).backward()  # under DDP the backward all-reduces the gradients
                     window.append(loss.item())
-                if world > 1:                                                 # data parallel: average the gradients over processes
-                    for p in params:
-                        if p.grad is not None: torch.distributed.all_reduce(p.grad); p.grad /= world
                 if scaler: scaler.unscale_(optimizer)
                 if c.max_grad_norm: torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
                 if scaler: scaler.step(optimizer); scaler.update()
@@ -373,12 +385,11 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                 if stop: break
             if st["batch_in_epoch"] >= usable: st["epoch"] += 1; st["batch_in_epoch"] = 0
         bar.close()
-    finally:                                                          # measured or not, the tracker stops with the run
-        emissions = emissions_record(tracker) if tracker is not None else None
     if c.load_best_model_at_end and st["best_checkpoint"]:
         model.model.load_state_dict(CrossEncoder(st["best_checkpoint"], device=str(model.device)).model.state_dict())
     model.eval()
-    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop, emissions)
+    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop,
+                       emissions or None)
 
 def emissions_tracker(output_dir:str|Path, # codecarbon's working folder (created; it saves no file here)
                       country_iso_code:str="USA", # the grid's carbon intensity: the country where the machine runs
@@ -403,6 +414,16 @@ def emissions_record(tracker, # a started tracker
     return {"emissions": kg * 1000, "energy_consumed": d.energy_consumed, "source": "codecarbon", "training_type": "fine-tuning",
             "on_cloud": d.on_cloud == "Y", "cpu_model": d.cpu_model, "ram_total_size": d.ram_total_size,
             "hours_used": round(d.duration / 3600, 3), "hardware_used": d.gpu_model or None}
+
+@contextmanager
+def measured(tracker, # a tracker from `emissions_tracker`, or None
+            ):
+    "Run `tracker` around the block; the dict it yields holds `emissions_record`'s figures afterwards (empty without them)."
+    out = {}
+    if tracker is None: yield out; return
+    tracker.start()
+    try: yield out
+    finally: out.update(emissions_record(tracker) or {})
 
 # %% ../nbs/03_train.ipynb #7f041039
 def _fmt(v): return "-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
