@@ -10,12 +10,13 @@ Prints pairs/s (median over the rounds), the ratio to the reference, peak memory
 alone in a child process), achieved GFLOP/s against a plain fp32 torch.matmul measured in this run,
 and the Spearman correlation of each precision's scores with fp32.
 """
-import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time, warnings
+import argparse, json, os, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np, torch
+from machine import cpu_flags, cpu_line, peak_rss_mb
 
 CONTENDERS = ["sentence-transformers", "xenc fp32", "xenc bf16", "xenc int8"]
 
@@ -62,13 +63,7 @@ def child(name, folder, bs):
     "Peak resident memory of one contender alone: load, warm up, predict all pairs once."
     pairs = stsb_test_pairs()
     f = load(name, folder); f(pairs[:64], bs); f(pairs, bs)
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) parent that forked us
-    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    print(json.dumps({"maxrss_mb": hwm / 1024}))
-
-def cpu_name():
-    try: return next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration): return platform.processor()
+    print(json.dumps({"maxrss_mb": peak_rss_mb()}))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -85,9 +80,9 @@ def main():
     import sentence_transformers, transformers, xenc
     from scipy.stats import spearmanr
     start = time.time()
-    flags = open("/proc/cpuinfo").read() if Path("/proc/cpuinfo").exists() else ""
+    flags = cpu_flags()
     print(f"# predict benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"# {cpu_name()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
+    print(f"# {cpu_line()}, torch threads {torch.get_num_threads()}, "
           f"avx512f {'avx512f' in flags}, avx512_bf16 {'avx512_bf16' in flags}, amx {'amx_bf16' in flags}")
     print(f"# torch {torch.__version__}, transformers {transformers.__version__}, sentence-transformers "
           f"{sentence_transformers.__version__}, xenc {xenc.__version__}")

@@ -18,11 +18,9 @@
     python benchmarks/train.py test runs/candidate [--symmetric]
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
-import argparse, json, os, platform, subprocess, sys, tempfile, time, warnings
+import argparse, json, os, subprocess, sys, tempfile, time, warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-def hwm_mb():
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+from machine import cpu_line, peak_rss_mb
 
 def stsb(split):
     from xenc.data import load_benchmark
@@ -55,12 +53,11 @@ def child(which, steps, bs):
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
     with tempfile.TemporaryDirectory() as out:
         secs = run_reference(steps, bs, out) if which == "sentence-transformers" else run_xenc(steps, bs, out, which.split()[-1])
-    print(json.dumps({"seconds": secs, "hwm_mb": hwm_mb()}))
+    print(json.dumps({"seconds": secs, "hwm_mb": peak_rss_mb()}))
 
 def header(cmd):
     import torch, transformers, sentence_transformers, xenc
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu}, {os.cpu_count()} cores; torch {torch.__version__}, transformers "
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu_line()}; torch {torch.__version__}, transformers "
           f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
     print(f"# command: python benchmarks/train.py {cmd}")
 
@@ -134,7 +131,7 @@ def recipe(args):
         sym_dev = ev(dev, "stsb-validation")(Symmetric(model))
         if args.save: model.save_pretrained(args.save)
         test_metrics = None if args.no_test else ev(test, "stsb-test")(model)
-        peak = hwm_mb()
+        peak = peak_rss_mb()
     print(log_table(res)); print(); print(training_time(res))
     print(f"\nwall {wall:.0f} s for {len(data) * args.epochs:.0f} samples ({len(data) * args.epochs / wall:.1f} samples/s), peak RSS {peak:.0f} MB")
     print(f"final: STS-B dev Spearman {final_dev['stsb-validation_spearman']:.4f} (order-averaged {sym_dev['stsb-validation_spearman']:.4f})"

@@ -617,7 +617,7 @@ def evaluate_for_card(model, # the model to evaluate
     return out
 
 def _log_rows(result, extra_results:list) -> tuple[list, int|None]:
-    metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
+    metrics = result.metrics
     rows = [{"Epoch": round(r["epoch"], 4), "Step": r["step"], "Training Loss": r.get("loss"), "Validation Loss": r.get("eval_loss"),
              **{m: r.get(m) for m in metrics}} for r in result.log]
     extra = []
@@ -627,8 +627,7 @@ def _log_rows(result, extra_results:list) -> tuple[list, int|None]:
     rows += [{"Epoch": -1, "Step": -1, key: v} for key, v in extra]
     cols = ["Epoch", "Step", "Training Loss", "Validation Loss", *metrics, *(k for k, _ in extra)]
     rows = [{c: (round(r[c], 4) if isinstance(r.get(c), float) else r.get(c)) for c in cols} for r in rows]
-    best = int(result.best_checkpoint.rsplit("-", 1)[1]) if result.best_checkpoint else None
-    return rows, best
+    return rows, result.best_step
 
 def model_card(model, # the trained CrossEncoder
                base_model:str|None=None, # hub id of the model training started from (default: the model config's name)

@@ -261,7 +261,7 @@ def make_evaluators(recipe:Recipe, # the recipe
 # %% ../nbs/06_reproduce.ipynb #ac5bce56
 def _seconds_per_step(model, loss, ds, config, n:int=3) -> float:
     "Time forward and backward of `n` training batches (after one warm-up); weights are left as they were."
-    from xenc.train import make_batch
+    from xenc.train import autocast, make_batch
     cols, bs = detect_columns(ds.column_names), config.per_device_train_batch_size
     rng = np.random.default_rng(0)
     model.train(); times = []
@@ -269,8 +269,7 @@ def _seconds_per_step(model, loss, ds, config, n:int=3) -> float:
         idx = rng.choice(len(ds), size=min(bs, len(ds)), replace=False).tolist()
         inputs, labels = make_batch(ds, idx, cols, model.num_labels)
         t = time.perf_counter()
-        with torch.autocast(model.device.type, dtype=torch.bfloat16) if config.bf16 else torch.enable_grad():
-            l = loss(inputs, labels)
+        with autocast(config, model.device): l = loss(inputs, labels)
         l.backward()
         if i: times.append(time.perf_counter() - t)
     model.zero_grad(set_to_none=True); model.eval()

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['TrainConfigError', 'cpu_has_bf16', 'TrainConfig', 'check_config', 'make_batch', 'epoch_batches', 'lr_lambda',
            'warmup_steps', 'save_checkpoint', 'latest_checkpoint', 'load_training_state', 'TrainResult',
-           'TrainingError', 'data_parallel', 'eval_loss', 'train', 'emissions_tracker', 'emissions_record', 'measured',
-           'log_table', 'training_time', 'plot_log']
+           'TrainingError', 'autocast', 'data_parallel', 'eval_loss', 'train', 'emissions_tracker', 'emissions_record',
+           'measured', 'log_table', 'training_time', 'plot_log']
 
 # %% ../nbs/03_train.ipynb #c5d096b7
 import json, math, os, random, shutil, tempfile, time
@@ -215,6 +215,14 @@ class TrainResult:
     emissions: dict | None = None  # codecarbon's measurement of this process's run (the card's `co2_eq_emissions`), when tracked
     @property
     def total_seconds(self): return self.training_seconds + self.evaluation_seconds
+    @property
+    def metrics(self) -> list:
+        "The evaluators' metric names in the log, in order of appearance."
+        return [k for k in dict.fromkeys(k for r in self.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
+    @property
+    def best_step(self) -> int|None:
+        "The step of the best checkpoint (the bold row of the card's logs), when tracked."
+        return int(self.best_checkpoint.rsplit("-", 1)[1]) if self.best_checkpoint else None
 
 class TrainingError(RuntimeError):
     "Training stopped: the message says where and what to do."
@@ -224,6 +232,13 @@ def _dist():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
+
+def autocast(config:TrainConfig, # its `bf16` and `fp16`
+             device:torch.device, # where the model runs
+            ):
+    "The context for a training forward: bf16 or fp16 autocast as `config` asks, else none."
+    if not (config.fp16 or config.bf16): return nullcontext()
+    return torch.autocast(device.type, dtype=torch.float16 if config.fp16 else torch.bfloat16)
 
 @contextmanager
 def data_parallel(model:CrossEncoder, # the model being trained
@@ -288,7 +303,6 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                                   fused=c.optim == "adamw_torch_fused")
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(c.lr_scheduler_type, warmup_steps(c, total), total))
     scaler = torch.amp.GradScaler("cuda") if c.fp16 else None
-    amp = torch.autocast(model.device.type, dtype=torch.float16 if c.fp16 else torch.bfloat16) if (c.fp16 or c.bf16) else None
     # --- where we stand; a resumed run restores all of it
     st = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "log": [], "best_metric": None, "best_checkpoint": None, "bad_evals": 0,
           "train_seconds": 0.0, "eval_seconds": 0.0}
@@ -339,7 +353,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                     inputs, labels = make_batch(train_dataset, idx, cols, num_labels)
                     sync = ddp is None or micro == c.gradient_accumulation_steps - 1   # DDP averages gradients on the last micro-batch
                     with nullcontext() if sync else ddp.no_sync():
-                        with amp if amp is not None else nullcontext():
+                        with autocast(c, model.device):
                             loss = loss_fn(inputs, labels)
                         finite = torch.isfinite(loss.detach()).float()
                         if world > 1: torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)   # one process's NaN stops all
@@ -431,13 +445,12 @@ def _fmt(v): return "-" if v is None else (f"{v:.4f}" if isinstance(v, float) el
 def log_table(result:TrainResult, # what `train` returned
              ) -> str:
     "The 'Training Logs' table of a model card."
-    metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
+    metrics = result.metrics
     head = ["Epoch", "Step", "Training Loss", "Validation Loss", *metrics]
-    best = int(result.best_checkpoint.rsplit("-", 1)[1]) if result.best_checkpoint else None
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(":" + "-" * max(3, len(h)) + ":" for h in head) + "|"]
     for r in result.log:
         cells = [_fmt(r["epoch"]), str(r["step"]), _fmt(r.get("loss")), _fmt(r.get("eval_loss")), *(_fmt(r.get(m)) for m in metrics)]
-        if r["step"] == best: cells = [f"**{x}**" for x in cells]
+        if r["step"] == result.best_step: cells = [f"**{x}**" for x in cells]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -453,7 +466,7 @@ def plot_log(result:TrainResult, # what `train` returned
             ):
     "Training and validation loss, and each evaluator's primary metric, against the step."
     import matplotlib.pyplot as plt
-    metrics = [k for k in dict.fromkeys(k for r in result.log for k in r) if k not in ("epoch", "step", "loss", "eval_loss")]
+    metrics = result.metrics
     fig, axes = plt.subplots(1, 1 + bool(metrics), figsize=(5 * (1 + bool(metrics)), 3), squeeze=False)
     for key, style in (("loss", "-"), ("eval_loss", "o-")):
         pts = [(r["step"], r[key]) for r in result.log if key in r]
