@@ -147,3 +147,33 @@ def test_track_emissions_without_codecarbon_says_so(tmp_path, tiny_model_dir, mo
     cfg = T.TrainConfig(output_dir=str(tmp_path / "run"), max_steps=2, save_strategy="no", disable_tqdm=True)
     with pytest.raises(T.TrainConfigError, match="track_emissions=True needs codecarbon: pip install codecarbon"):
         T.train(model, cfg, load_benchmark("stsb", "train").select(range(16)), track_emissions=True)
+
+@pytest.mark.filterwarnings("error:Detected call of:UserWarning")   # torch's warning when the schedule steps past a skipped step
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_mixed_precision_resume_equals_uninterrupted(tmp_path, tiny_model_dir, monkeypatch, precision):
+    """A GPU's fp16 path (autocast, gradient scaler, the scaler's state in the checkpoint), run on the CPU's fp16 autocast:
+    killed after its checkpoint and resumed, it ends with the weights of the uninterrupted run. bf16 likewise."""
+    if precision == "bf16" and not T.cpu_has_bf16(): pytest.skip("this CPU has no native bf16")
+    monkeypatch.setattr(T, "check_config", lambda *a, **k: None)   # (users get fp16 refused on a CPU, where it is slow)
+    class Jumpy(torch.amp.GradScaler):      # a scale that overflows at first and then grows every 2 steps: its state matters
+        def __init__(self, device): super().__init__(device, init_scale=2.0 ** 24, growth_interval=2)
+    monkeypatch.setattr(torch.amp, "GradScaler", Jumpy)
+    ds = load_benchmark("stsb", "train").select(range(128))
+    def run(out, kill_at=None, resume=False):
+        model = CrossEncoder(tiny_model_dir, device="cpu")
+        cfg = T.TrainConfig(output_dir=str(out), per_device_train_batch_size=8, max_steps=12, learning_rate=1e-3, warmup_steps=2,
+                            logging_steps=2, save_steps=6, disable_tqdm=True, **{precision: True})
+        def killer(st):
+            if st["step"] == kill_at: raise KeyboardInterrupt
+        try: T.train(model, cfg, ds, callback=killer, resume_from_checkpoint=resume)
+        except KeyboardInterrupt: return None
+        return model.state_dict()
+    full = run(tmp_path / "full")
+    assert run(tmp_path / "killed", kill_at=9) is None
+    scaler = torch.load(tmp_path / "killed" / "checkpoint-6" / "training_state.pt", weights_only=False)["scaler"]
+    if precision == "fp16": assert scaler["scale"] != 2.0 ** 24, scaler   # overflows and growth moved it
+    else: assert scaler is None
+    resumed = run(tmp_path / "killed", resume=True)
+    start = CrossEncoder(tiny_model_dir, device="cpu").state_dict()
+    assert any(not torch.equal(start[k], full[k]) for k in full)
+    for k in full: assert torch.allclose(full[k], resumed[k], atol=1e-6, rtol=0), k

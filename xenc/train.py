@@ -302,7 +302,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                                   lr=c.learning_rate, betas=(c.adam_beta1, c.adam_beta2), eps=c.adam_epsilon,
                                   fused=c.optim == "adamw_torch_fused")
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(c.lr_scheduler_type, warmup_steps(c, total), total))
-    scaler = torch.amp.GradScaler("cuda") if c.fp16 else None
+    scaler = torch.amp.GradScaler(model.device.type) if c.fp16 else None
     # --- where we stand; a resumed run restores all of it
     st = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "log": [], "best_metric": None, "best_checkpoint": None, "bad_evals": 0,
           "train_seconds": 0.0, "eval_seconds": 0.0}
@@ -367,9 +367,11 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                     window.append(loss.item())
                 if scaler: scaler.unscale_(optimizer)
                 if c.max_grad_norm: torch.nn.utils.clip_grad_norm_(params, c.max_grad_norm)
-                if scaler: scaler.step(optimizer); scaler.update()
-                else: optimizer.step()
-                scheduler.step(); optimizer.zero_grad(set_to_none=True)
+                if scaler:                                                    # fp16: skips the step when a gradient overflowed
+                    scale = scaler.get_scale(); scaler.step(optimizer); scaler.update()
+                    if scaler.get_scale() >= scale: scheduler.step()          # (a lowered scale means it skipped; so does the schedule)
+                else: optimizer.step(); scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
                 st["step"] += 1; bar.update()
                 epoch_pos = st["epoch"] + st["batch_in_epoch"] / len(batches)
                 row = {}
