@@ -5,6 +5,9 @@
         (scores / 5, BinaryCrossEntropyLoss), same batch size, learning rate 5e-5, seed 42, the same
         number of steps, each alone in a child process (one after the other, in this one run).
         Prints samples/s, the ratio to the reference, and peak memory (VmHWM) of each.
+    python benchmarks/train.py side [--epochs 4]
+        The seed card 003 recipe (below) side by side in one run: sentence-transformers' CrossEncoderTrainer, xenc fp32,
+        and xenc bf16 where the CPU has it, each alone in a child process; time, samples/s, ratio, dev and test Spearman.
     python benchmarks/train.py recipe [--epochs 4] [--batch-size 64] [--sampler length_grouped]
         The seed card 003 recipe in xenc: BCE on score/5, batch 64, 4 epochs, warmup 0.1, lr 5e-5,
         seed 42, STS-B dev Spearman every 80 steps; STS-B test Spearman once at the end.
@@ -76,6 +79,62 @@ def compare(args):
     for c in contenders:
         sps = args.steps * args.batch_size / res[c]["seconds"]
         print(f"| {c} | {res[c]['seconds']:.0f} | {sps:.1f} | {sps / ref:.2f} | {res[c]['hwm_mb']:.0f} |")
+
+def seed003_child(which, epochs, bs):
+    "One contender of `side`: the seed card 003 recipe, alone in this process; prints seconds, samples, dev/test Spearman, peak RSS."
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    from scipy.stats import spearmanr
+    from xenc.model import offline_base_model
+    data, dev, test = stsb("train"), stsb("dev"), stsb("test")
+    pairs = lambda d: list(zip(d["sentence1"][:], d["sentence2"][:]))
+    with tempfile.TemporaryDirectory() as out:
+        if which == "sentence-transformers":
+            from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+            from sentence_transformers.cross_encoder.evaluation import CrossEncoderCorrelationEvaluator
+            from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+            model = CrossEncoder(str(offline_base_model()), num_labels=1, device="cpu")
+            ev = CrossEncoderCorrelationEvaluator(pairs(dev), dev["score"][:], name="stsb-validation", batch_size=64)
+            args = CrossEncoderTrainingArguments(output_dir=out, per_device_train_batch_size=bs, per_device_eval_batch_size=64,
+                                                 num_train_epochs=epochs, learning_rate=5e-5, warmup_ratio=0.1, seed=42, logging_steps=20,
+                                                 eval_strategy="steps", eval_steps=80, save_strategy="no", report_to="none",
+                                                 disable_tqdm=True, use_cpu=True)
+            trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model), evaluator=ev)
+            t = time.perf_counter(); trainer.train(); secs = time.perf_counter() - t
+        else:
+            from xenc.evaluation import CorrelationEvaluator
+            from xenc.model import CrossEncoder
+            from xenc.train import TrainConfig, train
+            model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
+            ev = CorrelationEvaluator(pairs(dev), dev["score"][:], name="stsb-validation", batch_size=64)
+            cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, per_device_eval_batch_size=64, num_train_epochs=epochs,
+                              learning_rate=5e-5, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
+                              save_strategy="no", batch_sampler="length_grouped", disable_tqdm=True, bf16=which.endswith("bf16"))
+            t = time.perf_counter(); train(model, cfg, data, evaluators=[ev]); secs = time.perf_counter() - t
+        rho = lambda d: float(spearmanr(model.predict(pairs(d), batch_size=64), d["score"][:]).statistic)
+        print(json.dumps({"seconds": secs, "samples": len(data) * epochs, "dev": rho(dev), "test": rho(test), "hwm_mb": peak_rss_mb()}))
+
+def side(args):
+    "The seed card 003 recipe in sentence-transformers and in xenc (fp32, and bf16 where the CPU has it), in this one run."
+    header(f"side --epochs {args.epochs}")
+    from xenc.train import cpu_has_bf16
+    contenders = ["sentence-transformers", "xenc fp32"] + (["xenc bf16"] if cpu_has_bf16() else [])
+    res = {}
+    for c in contenders:
+        r = subprocess.run([sys.executable, __file__, "child", "--which", c, "--recipe-epochs", str(args.epochs), "--batch-size", "64"],
+                           capture_output=True, text=True)
+        if r.returncode: sys.exit(f"{c} failed:\n{r.stderr[-3000:]}")
+        res[c] = json.loads(r.stdout.strip().splitlines()[-1]); print(f"# {c}: {res[c]}", flush=True)
+    ref = res["sentence-transformers"]
+    print(f"\nSeed card 003 recipe: STS-B train (5,749 pairs), BCE on score/5, batch 64, {args.epochs:g} epochs, warm-up 0.1, lr 5e-5, "
+          "seed 42, dev Spearman every 80 steps (in the time); each contender alone in a child process, one after the other\n")
+    print("| contender | training + evaluation s | samples/s | x reference | STS-B dev Spearman | STS-B test Spearman | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for c in contenders:
+        x = res[c]
+        print(f"| {c} | {x['seconds']:.0f} | {x['samples'] / x['seconds']:.1f} | {ref['seconds'] / x['seconds']:.2f} | {x['dev']:.4f} "
+              f"| {x['test']:.4f} | {x['hwm_mb']:.0f} |")
 
 class Symmetric:
     "Scores a pair as the mean of both orders: a similarity is symmetric, a cross-encoder reading [CLS] a [SEP] b [SEP] is not."
@@ -151,11 +210,15 @@ def main():
     r.add_argument("--silver", type=int, default=0, help="add this many teacher-labelled re-pairings of train sentences")
     r.add_argument("--save", default=None, help="save the trained model here (then score test once with `test`)")
     te = sub.add_parser("test"); te.add_argument("model"); te.add_argument("--symmetric", action="store_true")
+    sd = sub.add_parser("side"); sd.add_argument("--epochs", type=float, default=4)
     ch = sub.add_parser("child"); ch.add_argument("--which"); ch.add_argument("--steps", type=int); ch.add_argument("--batch-size", type=int)
+    ch.add_argument("--recipe-epochs", type=float, default=None)
     a = ap.parse_args()
     if a.cmd == "compare": compare(a)
     elif a.cmd == "recipe": recipe(a)
     elif a.cmd == "test": test(a)
+    elif a.cmd == "side": side(a)
+    elif a.recipe_epochs is not None: seed003_child(a.which, a.recipe_epochs, a.batch_size)
     else: child(a.which, a.steps, a.batch_size)
 
 if __name__ == "__main__": main()
