@@ -19,7 +19,7 @@ from .card import ModelCard, parse_card, model_card, render_card, compare_result
 from .data import load_benchmark, load_pairs, detect_columns, PairDataError
 from .evaluation import ClassificationEvaluator, CorrelationEvaluator
 from .model import CrossEncoder, offline_base_model, load_activation, quiet_transformers
-from .train import TrainConfig, train, latest_checkpoint, cpu_has_bf16
+from .train import TrainConfig, train, latest_checkpoint, cpu_has_bf16, gpu_has_bf16
 import xenc.losses
 
 # %% ../nbs/06_reproduce.ipynb #d364a771
@@ -159,6 +159,9 @@ def config_from_card(card:ModelCard, # a parsed card
         if kw.get("optim") == "adamw_torch_fused": kw["optim"] = "adamw_torch"; swaps.append("optim: adamw_torch_fused -> adamw_torch (no GPU)")
         if kw.get("fp16"): kw["fp16"] = False; swaps.append("precision: fp16 -> fp32 (fp16 needs a GPU)")
         if kw.get("bf16") and not cpu_has_bf16(): kw["bf16"] = False; swaps.append("precision: bf16 -> fp32 (this CPU has no bf16)")
+    elif kw.get("bf16") and torch.cuda.is_available() and not gpu_has_bf16():   # (Colab's free T4)
+        cc = ".".join(map(str, torch.cuda.get_device_capability()))
+        kw.update(bf16=False, fp16=True); swaps.append(f"precision: bf16 -> fp16 (this GPU has no native bf16: compute capability {cc}, e.g. a T4)")
     if kw.get("optim") not in (None, "adamw_torch", "adamw_torch_fused"):
         swaps.append(f"optim: {kw['optim']} -> adamw_torch (xenc trains with AdamW)"); kw["optim"] = "adamw_torch"
     if kw.get("lr_scheduler_type") not in (None, "linear", "cosine", "constant", "constant_with_warmup"):
