@@ -22,6 +22,7 @@
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
+import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from machine import cpu_line, peak_rss_mb
 
@@ -33,6 +34,7 @@ def run_reference(steps, bs, out):
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     from xenc.model import offline_base_model
+    torch.manual_seed(42)                  # the fresh head: the same draw in both libraries
     model = CrossEncoder(str(offline_base_model()), num_labels=1, device="cpu")
     args = CrossEncoderTrainingArguments(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42,
                                          logging_steps=50, save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True)
@@ -43,6 +45,7 @@ def run_reference(steps, bs, out):
 def run_xenc(steps, bs, out, sampler):
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.train import TrainConfig, train
+    torch.manual_seed(42)
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42, logging_steps=50,
                       save_strategy="no", batch_sampler=sampler, disable_tqdm=True)
@@ -80,6 +83,13 @@ def compare(args):
         sps = args.steps * args.batch_size / res[c]["seconds"]
         print(f"| {c} | {res[c]['seconds']:.0f} | {sps:.1f} | {sps / ref:.2f} | {res[c]['hwm_mb']:.0f} |")
 
+def seed003_config(out, bs=64, epochs=4, lr=5e-5, sampler="length_grouped", bf16=False):
+    "The seed card 003 recipe as an xenc TrainConfig (side and recipe both train with it)."
+    from xenc.train import TrainConfig
+    return TrainConfig(output_dir=out, per_device_train_batch_size=bs, per_device_eval_batch_size=64, num_train_epochs=epochs,
+                       learning_rate=lr, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
+                       save_strategy="no", batch_sampler=sampler, disable_tqdm=True, bf16=bf16)
+
 def seed003_child(which, epochs, bs):
     "One contender of `side`: the seed card 003 recipe, alone in this process; prints seconds, samples, dev/test Spearman, peak RSS."
     warnings.filterwarnings("ignore")
@@ -89,6 +99,7 @@ def seed003_child(which, epochs, bs):
     from xenc.model import offline_base_model
     data, dev, test = stsb("train"), stsb("dev"), stsb("test")
     pairs = lambda d: list(zip(d["sentence1"][:], d["sentence2"][:]))
+    torch.manual_seed(42)                  # the fresh head: the same draw in both libraries (and in every run)
     with tempfile.TemporaryDirectory() as out:
         if which == "sentence-transformers":
             from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
@@ -105,12 +116,10 @@ def seed003_child(which, epochs, bs):
         else:
             from xenc.evaluation import CorrelationEvaluator
             from xenc.model import CrossEncoder
-            from xenc.train import TrainConfig, train
+            from xenc.train import train
             model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
             ev = CorrelationEvaluator(pairs(dev), dev["score"][:], name="stsb-validation", batch_size=64)
-            cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, per_device_eval_batch_size=64, num_train_epochs=epochs,
-                              learning_rate=5e-5, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
-                              save_strategy="no", batch_sampler="length_grouped", disable_tqdm=True, bf16=which.endswith("bf16"))
+            cfg = seed003_config(out, bs, epochs, bf16=which.endswith("bf16"))
             t = time.perf_counter(); train(model, cfg, data, evaluators=[ev]); secs = time.perf_counter() - t
         rho = lambda d: float(spearmanr(model.predict(pairs(d), batch_size=64), d["score"][:]).statistic)
         print(json.dumps({"seconds": secs, "samples": len(data) * epochs, "dev": rho(dev), "test": rho(test), "hwm_mb": peak_rss_mb()}))
@@ -159,7 +168,7 @@ def recipe(args):
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder, offline_base_model
-    from xenc.train import TrainConfig, train, log_table, training_time
+    from xenc.train import train, log_table, training_time
     from xenc.data import with_swapped_pairs
     header(" ".join(["recipe", *sys.argv[2:]]))
     data, dev, test = stsb("train"), stsb("dev"), stsb("test")
@@ -178,11 +187,10 @@ def recipe(args):
             print(f"+ {args.silver} silver pairs (re-pairings of train sentences, half near neighbours), scored by the teacher")
     if args.both_orders: data = with_swapped_pairs(data)
     ev = lambda d, n: CorrelationEvaluator(list(zip(d["sentence1"][:], d["sentence2"][:])), d["score"][:], name=n, batch_size=64)
+    torch.manual_seed(42)                  # the fresh head: the same draw in every run
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(output_dir=out, per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64, num_train_epochs=args.epochs,
-                          learning_rate=args.lr, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
-                          save_strategy="no", batch_sampler=args.sampler, disable_tqdm=True, bf16=args.bf16)
+        cfg = seed003_config(out, args.batch_size, args.epochs, args.lr, args.sampler, args.bf16)
         t = time.perf_counter()
         res = train(model, cfg, data, evaluators=[ev(dev, "stsb-validation")])
         wall = time.perf_counter() - t

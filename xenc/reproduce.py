@@ -327,6 +327,7 @@ def run_recipe(recipe:Recipe, # what to run
     "Train, evaluate, save the model with its new card in `out`; with `resume`, a rerun with the same `out` continues from the last checkpoint."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t_all = time.perf_counter()
+    torch.manual_seed(recipe.config.seed)          # a fresh head is drawn from the card's seed: a rerun starts from the same weights
     with quiet_transformers(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = CrossEncoder(recipe.base_model, num_labels=None if _has_head(recipe.base_model) else recipe.num_labels, max_length=recipe.max_length)
