@@ -26,6 +26,21 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from machine import cpu_line, peak_rss_mb
 
+def quiet():
+    "No warnings, no transformers logs or progress bars: the benchmark's output is its table."
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+
+def run_children(contenders, *flags):
+    "Run `child --which C *flags` for each contender, one after the other, each alone in its process; their JSON results."
+    res = {}
+    for c in contenders:
+        r = subprocess.run([sys.executable, __file__, "child", "--which", c, *flags], capture_output=True, text=True)
+        if r.returncode: sys.exit(f"{c} failed:\n{r.stderr[-3000:]}")
+        res[c] = json.loads(r.stdout.strip().splitlines()[-1]); print(f"# {c}: {res[c]}", flush=True)
+    return res
+
 def stsb(split):
     from xenc.data import load_benchmark
     return load_benchmark("stsb", split)
@@ -54,9 +69,7 @@ def run_xenc(steps, bs, out, sampler):
     return time.perf_counter() - t
 
 def child(which, steps, bs):
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    quiet()
     with tempfile.TemporaryDirectory() as out:
         secs = run_reference(steps, bs, out) if which == "sentence-transformers" else run_xenc(steps, bs, out, which.split()[-1])
     print(json.dumps({"seconds": secs, "hwm_mb": peak_rss_mb()}))
@@ -70,12 +83,7 @@ def header(cmd):
 def compare(args):
     header(f"compare --steps {args.steps} --batch-size {args.batch_size}")
     contenders = ["sentence-transformers", "xenc batch_sampler", "xenc length_grouped"]
-    res = {}
-    for c in contenders:
-        r = subprocess.run([sys.executable, __file__, "child", "--which", c, "--steps", str(args.steps), "--batch-size", str(args.batch_size)],
-                           capture_output=True, text=True)
-        if r.returncode: sys.exit(f"{c} failed:\n{r.stderr[-3000:]}")
-        res[c] = json.loads(r.stdout.strip().splitlines()[-1])
+    res = run_children(contenders, "--steps", str(args.steps), "--batch-size", str(args.batch_size))
     ref = args.steps * args.batch_size / res["sentence-transformers"]["seconds"]
     print(f"\nSTS-B train, BCE, batch {args.batch_size}, {args.steps} steps, lr 5e-5, seed 42, CPU\n")
     print("| contender | seconds | samples/s | x reference | peak RSS MB |\n|---|---|---|---|---|")
@@ -92,9 +100,7 @@ def seed003_config(out, bs=64, epochs=4, lr=5e-5, sampler="length_grouped", bf16
 
 def seed003_child(which, epochs, bs):
     "One contender of `side`: the seed card 003 recipe, alone in this process; prints seconds, samples, dev/test Spearman, peak RSS."
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    quiet()
     from scipy.stats import spearmanr
     from xenc.model import offline_base_model
     data, dev, test = stsb("train"), stsb("dev"), stsb("test")
@@ -129,12 +135,7 @@ def side(args):
     header(f"side --epochs {args.epochs}")
     from xenc.train import cpu_has_bf16
     contenders = ["sentence-transformers", "xenc fp32"] + (["xenc bf16"] if cpu_has_bf16() else [])
-    res = {}
-    for c in contenders:
-        r = subprocess.run([sys.executable, __file__, "child", "--which", c, "--recipe-epochs", str(args.epochs), "--batch-size", "64"],
-                           capture_output=True, text=True)
-        if r.returncode: sys.exit(f"{c} failed:\n{r.stderr[-3000:]}")
-        res[c] = json.loads(r.stdout.strip().splitlines()[-1]); print(f"# {c}: {res[c]}", flush=True)
+    res = run_children(contenders, "--recipe-epochs", str(args.epochs), "--batch-size", "64")
     ref = res["sentence-transformers"]
     print(f"\nSeed card 003 recipe: STS-B train (5,749 pairs), BCE on score/5, batch 64, {args.epochs:g} epochs, warm-up 0.1, lr 5e-5, "
           "seed 42, dev Spearman every 80 steps (in the time); each contender alone in a child process, one after the other\n")
@@ -163,9 +164,7 @@ def test(args):
     print(f"STS-B test Spearman {m['stsb-test_spearman']:.4f}, Pearson {m['stsb-test_pearson']:.4f}" + (" (order-averaged)" if args.symmetric else ""))
 
 def recipe(args):
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    quiet()
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.train import train, log_table, training_time
