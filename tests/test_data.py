@@ -1,7 +1,9 @@
 "xenc.data against sentence-transformers on the same inputs, and the package as installed."
 import subprocess, sys
 import pytest, torch
-from xenc.data import PairCollator, PairColumns, dataset_stats, load_benchmark, packaged_data_dir
+from xenc.batches import PairCollator
+from xenc.card_build import dataset_stats
+from xenc.data import PairColumns, load_benchmark, packaged_data_dir
 
 PAIRS = [("A man is playing a flute.", "A man plays music on a long wooden flute in the park on a sunny day."),
          ("hi", "there"), ("Who wrote Hamlet?", "Shakespeare wrote Hamlet around 1600, and it is his longest play.")]

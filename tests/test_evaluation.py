@@ -2,7 +2,8 @@
 import numpy as np, pytest, torch
 from xenc import evaluation as X
 from xenc.data import load_benchmark
-from xenc.model import CrossEncoder, fit_linear_head, offline_base_model
+from xenc.model import CrossEncoder, offline_base_model
+from xenc.predict import fit_linear_head
 
 @pytest.fixture(scope="module")
 def one_label(tmp_path_factory):

@@ -78,7 +78,7 @@ def test_offline_base_model_missing_package_says_how_to_install(monkeypatch):
 def test_bi_encoder_similarity_matches_sentence_transformers(pairs):
     "The teacher of with_teacher_scores: the base model as a bi-encoder gives sentence-transformers' cosine similarities."
     from sentence_transformers import SentenceTransformer
-    from xenc.model import bi_encoder_similarity
+    from xenc.distill import bi_encoder_similarity
     ref = SentenceTransformer(str(offline_base_model()), device="cpu")
     ref.max_seq_length = 256
     a = ref.encode([p[0] for p in pairs], convert_to_tensor=True, normalize_embeddings=True)

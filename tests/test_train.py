@@ -126,7 +126,9 @@ def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):
 def test_track_emissions_puts_them_on_the_card(tmp_path, tiny_model_dir):
     "codecarbon's offline tracker measures the run; the card shows it and reads it back."
     pytest.importorskip("codecarbon", reason="codecarbon is in the dev extra; pip install codecarbon")
-    from xenc.card import model_card, parse_card, render_card
+    from xenc.card import parse_card
+    from xenc.card_build import model_card
+    from xenc.card_write import render_card
     model = CrossEncoder(tiny_model_dir, device="cpu")
     data = load_benchmark("stsb", "train").select(range(48))
     cfg = T.TrainConfig(output_dir=str(tmp_path / "run"), per_device_train_batch_size=8, max_steps=6, logging_steps=2,
@@ -156,7 +158,7 @@ def test_mixed_precision_resume_equals_uninterrupted(tmp_path, tiny_model_dir, m
     if precision == "bf16" and not T.cpu_has_bf16(): pytest.skip("this CPU has no native bf16")
     monkeypatch.setattr(T, "check_config", lambda *a, **k: None)   # (users get fp16 refused on a CPU, where it is slow)
     class Jumpy(torch.amp.GradScaler):      # a scale that overflows at first and then grows every 2 steps: its state matters
-        def __init__(self, device): super().__init__(device, init_scale=2.0 ** 24, growth_interval=2)
+        def __init__(self, device, enabled=True): super().__init__(device, init_scale=2.0 ** 24, growth_interval=2, enabled=enabled)
     monkeypatch.setattr(torch.amp, "GradScaler", Jumpy)
     ds = load_benchmark("stsb", "train").select(range(128))
     def run(out, kill_at=None, resume=False):

@@ -4,23 +4,19 @@
 
 # %% auto #0
 __all__ = ['TEXT_PAIR_NAMES', 'LABEL_NAMES', 'TABLE_SUFFIXES', 'BENCHMARKS', 'SPLIT_ALIASES', 'PairDataError', 'PairColumns',
-           'detect_columns', 'validate_pairs', 'load_pairs', 'packaged_data_dir', 'load_benchmark', 'markdown_table',
-           'DatasetStats', 'dataset_stats', 'PairCollator', 'pair_lengths', 'LengthGroupedBatchSampler',
-           'padding_fraction', 'NoDuplicatesBatchSampler', 'with_swapped_pairs', 'calibrate_teacher',
-           'with_teacher_scores', 'plot_pairs']
+           'detect_columns', 'validate_pairs', 'load_pairs', 'packaged_data_dir', 'load_benchmark', 'plot_pairs']
 
 # %% ../nbs/00_data.ipynb #a732274b
 import csv, math, os, warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
-from datasets import Dataset, DatasetDict, concatenate_datasets
+from datasets import Dataset, DatasetDict
 
 # %% ../nbs/00_data.ipynb #3e5166c9
 class PairDataError(ValueError):
@@ -114,7 +110,7 @@ def validate_pairs(ds:Dataset, # the pairs
     raise PairDataError(f"{len(rows)} invalid row{'s' * (len(rows) > 1)} of {len(ds)} (rows count from 0):\n{lines}{more}\n"
                         "Fix these rows, or pass drop_invalid=True to drop them (the number dropped is reported).")
 
-# %% ../nbs/00_data.ipynb #7cdb8ae2
+# %% ../nbs/00_data.ipynb #8d1d9b68
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl")
 
 def _read_table(path:Path) -> Dataset:
@@ -153,6 +149,7 @@ def _from_rows(rows, labels=None):
         data["label"] = list(labels)
     return Dataset.from_dict(data)
 
+# %% ../nbs/00_data.ipynb #0328146a
 def load_pairs(source, # Dataset, DatasetDict, hub id, file path, DataFrame, dict of columns or list of rows
                text_columns:Sequence[str]|None=None, # override the detected text columns
                label_column:str|bool|None=None, # override the detected label column (`False`: none)
@@ -238,217 +235,6 @@ def load_benchmark(name:str, # "stsb", "snli", "rte" or "lcqmc"
     if not path.is_file(): raise PairDataError(f"{path} not found: data_dir must be the folder that holds {folder}/{files[split]}.")
     ds = reader(path).select_columns(list(columns))
     return validate_pairs(ds, PairColumns(columns[:2], columns[2]), num_labels=num_labels)
-
-# %% ../nbs/00_data.ipynb #23f01172
-def _cell(v, decimals=4):
-    if isinstance(v, float) and len(str(v).split(".")) > 1 and len(str(v).split(".")[1]) > decimals: return f"{v:.{decimals}f}"
-    return str(v)
-
-def markdown_table(rows:list[dict], # one dict per row; the keys of the first row are the columns
-                  ) -> str:
-    "A padded markdown table from dicts that share their keys; floats with more than 4 decimals are rounded."
-    if not rows: return ""
-    keys = list(rows[0])
-    widths = [max(len(str(k)), *(len(_cell(r[k])) for r in rows)) for k in keys]
-    line = lambda vals: "".join(f"| {v}" + " " * (w - len(v) + 1) for v, w in zip(vals, widths)) + "|\n"
-    return line([str(k) for k in keys]) + "".join("|:" + "-" * w + ":" for w in widths) + "|\n" + "".join(line([_cell(r[k]) for k in keys]) for r in rows)
-
-# %% ../nbs/00_data.ipynb #c7eae431
-def _column_stats(values, tokenizer=None):
-    "(type name, details) of one column, as the model card shows them."
-    first = values[0]
-    if isinstance(first, str):
-        lengths = [len(tokenizer(v)["input_ids"]) for v in values] if tokenizer else [len(v) for v in values]
-        unit = "tokens" if tokenizer else "characters"
-        return "string", {"min": f"{min(lengths)} {unit}", "mean": f"{round(float(np.mean(lengths)), 2)} {unit}",
-                          "max": f"{max(lengths)} {unit}"}
-    if isinstance(first, (bool, int, np.integer)):
-        counts = Counter(values)
-        return "int", {str(k): f"{'~' if len(counts) > 1 else ''}{counts[k] / len(values):.2%}" for k in sorted(counts)}
-    if isinstance(first, (float, np.floating)):
-        return "float", {"min": round(float(min(values)), 2), "mean": round(float(np.mean(values)), 2), "max": round(float(max(values)), 2)}
-    if isinstance(first, list):
-        n = [len(v) for v in values]
-        return "list", {"min": f"{min(n)} elements", "mean": f"{round(float(np.mean(n)), 2)} elements", "max": f"{max(n)} elements"}
-    return type(first).__name__, {}
-
-@dataclass
-class DatasetStats:
-    "What a model card's dataset section shows; `to_markdown()` renders it as the seed cards do."
-    size: int  # rows in the whole dataset
-    columns: list  # the column names
-    n: int  # the statistics look at the first `n` rows
-    types: dict = field(default_factory=dict)  # column → its type row (`string`, `float`, ...)
-    details: dict = field(default_factory=dict)  # column → its min/mean/max row
-    samples: list = field(default_factory=list)  # the first rows, as dicts
-    kind: str = "training"  # `training` or `evaluation`, as the card's heading says
-
-    def to_markdown(self) -> str:
-        code = [f"<code>{c}</code>" for c in self.columns]
-        cols = code[0] if len(code) == 1 else (" and ".join(code) if len(code) == 2 else ", ".join(code[:-1]) + ", and " + code[-1])
-        html = lambda d: "<ul><li>" + "</li><li>".join(f"{k}: {v}" for k, v in d.items()) + "</li></ul>" if d else ""
-        stats = markdown_table([{"": "type", **self.types}, {"": "details", **{c: html(d) for c, d in self.details.items()}}])
-        samples = markdown_table([{c: f"<code>{s[c]}</code>" for c in self.columns} for s in self.samples])
-        indent = lambda t: "".join("  " + l + "\n" for l in t.replace("-:|", "--|").splitlines())
-        return (f"* Size: {self.size:,} {self.kind} samples\n* Columns: {cols}\n"
-                f"* Approximate statistics based on the first {self.n} samples:\n{indent(stats)}* Samples:\n{indent(samples)}")
-
-    def _repr_markdown_(self): return self.to_markdown()
-
-def dataset_stats(ds:Dataset, # the pairs
-                  n:int=1000, # statistics over the first `n` rows (the seed cards use 1000)
-                  tokenizer=None, # count text lengths in tokens instead of characters
-                  kind:str="training", # "training" or "evaluation", for the size line
-                  n_samples:int=3, # sample rows to show
-                 ) -> DatasetStats:
-    "Size, columns, per-column type and details, and sample rows of `ds`."
-    if len(ds) == 0: raise PairDataError("The dataset is empty (0 rows): there is nothing to describe.")
-    head = ds.select(range(min(n, len(ds))))
-    st = DatasetStats(len(ds), list(ds.column_names), min(n, len(ds)), kind=kind)
-    for c in st.columns: st.types[c], st.details[c] = _column_stats(head[c][:], tokenizer)
-    st.samples = [ds[i] for i in range(min(n_samples, len(ds)))]
-    return st
-
-# %% ../nbs/00_data.ipynb #c938720a
-class PairCollator:
-    "Turn a list of rows into a padded, tokenized batch of pairs with a `labels` tensor."
-    def __init__(self, tokenizer, # a Hugging Face tokenizer
-                 columns:PairColumns|None=None, # default: detected from the first batch
-                 max_length:int|None=None, # default: the tokenizer's limit, at most 512
-                 num_labels:int|None=None, # 1: float labels; C>1: long class labels; None: from the label type
-                ):
-        self.tokenizer, self.columns, self.num_labels = tokenizer, columns, num_labels
-        self.max_length = max_length or min(tokenizer.model_max_length, 512)
-
-    def __call__(self, rows:list[dict]) -> dict:
-        cols = self.columns or detect_columns(rows[0].keys())
-        if len(cols.texts) != 2: raise PairDataError(f"PairCollator tokenizes pairs, got text columns {cols.texts}; "
-                                                     "pass columns=PairColumns((a, b), label) to pick two.")
-        a, b = ([r[c] for r in rows] for c in cols.texts)
-        batch = self.tokenizer(a, b, padding=True, truncation="longest_first", max_length=self.max_length, return_tensors="pt")
-        if cols.label is not None:
-            labels = [r[cols.label] for r in rows]
-            as_float = self.num_labels == 1 or (self.num_labels is None and any(isinstance(l, float) for l in labels))
-            batch["labels"] = torch.tensor(labels, dtype=torch.float32 if as_float else torch.long)
-        return batch
-
-# %% ../nbs/00_data.ipynb #c6fe6eb0
-def pair_lengths(ds:Dataset, # the pairs
-                 tokenizer, # the model's tokenizer
-                 columns:PairColumns|None=None, # which columns are the texts (None: found by name)
-                 max_length:int=512, # lengths are cut here, as the model truncates
-                ) -> list[int]:
-    "Tokens in each pair `[CLS] a [SEP] b [SEP]`, capped at `max_length`."
-    cols = columns or detect_columns(ds.column_names)
-    enc = tokenizer(ds[cols.texts[0]][:], ds[cols.texts[1]][:], truncation="longest_first", max_length=max_length)
-    return [len(x) for x in enc["input_ids"]]
-
-class LengthGroupedBatchSampler(torch.utils.data.Sampler):
-    "Batches of indices with similar `lengths`, in random order; each index exactly once per epoch."
-    def __init__(self,
-                 lengths:Sequence[int], # the tokenized length of each pair
-                 batch_size:int, # pairs per batch
-                 shuffle:bool=True, # shuffle within and across length groups each epoch
-                 drop_last:bool=False, # drop a last, smaller batch
-                 seed:int=0, # seed of the shuffle (the epoch is added)
-                 mult:int=50, # a group holds `mult × batch_size` pairs before sorting by length
-                ):
-        if batch_size < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-        self.lengths, self.batch_size, self.shuffle, self.drop_last, self.seed, self.mult = list(lengths), batch_size, shuffle, drop_last, seed, mult
-        self.epoch = 0
-    def set_epoch(self, epoch:int): self.epoch = epoch
-    def __iter__(self) -> Iterator[list]:
-        g = torch.Generator().manual_seed(self.seed + self.epoch)
-        n, bs = len(self.lengths), self.batch_size
-        idx = torch.randperm(n, generator=g).tolist() if self.shuffle else list(range(n))
-        mega = bs * self.mult
-        batches = []
-        for s in range(0, n, mega):
-            chunk = sorted(idx[s:s + mega], key=lambda i: -self.lengths[i])
-            batches += [chunk[k:k + bs] for k in range(0, len(chunk), bs)]
-        if self.drop_last: batches = [b for b in batches if len(b) == bs]
-        if self.shuffle: batches = [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
-        yield from batches
-    def __len__(self):
-        n, bs = len(self.lengths), self.batch_size
-        if not self.drop_last: return sum(math.ceil(min(bs * self.mult, n - s) / bs) for s in range(0, n, bs * self.mult))
-        return sum(min(bs * self.mult, n - s) // bs for s in range(0, n, bs * self.mult))
-
-def padding_fraction(batches:Iterable[Sequence[int]], # lists of indices into `lengths`
-                     lengths:Sequence[int], # the length of each pair
-                    ) -> float:
-    "Share of a padded batch tensor that is padding, over all `batches`."
-    real = padded = 0
-    for b in batches:
-        ls = [lengths[i] for i in b]
-        real += sum(ls); padded += max(ls) * len(ls)
-    return 1 - real / padded
-
-# %% ../nbs/00_data.ipynb #44fff104
-class NoDuplicatesBatchSampler(torch.utils.data.Sampler):
-    "Batches in which no text appears twice (over the text columns); each index exactly once per epoch."
-    def __init__(self,
-                 ds:Dataset, # the pairs
-                 batch_size:int, # pairs per batch
-                 columns:PairColumns|None=None, # which columns are the texts (None: found by name)
-                 shuffle:bool=True, # shuffle the order each epoch
-                 drop_last:bool=False, # drop a last, smaller batch
-                 seed:int=0, # seed of the shuffle (the epoch is added)
-                ):
-        cols = columns or detect_columns(ds.column_names)
-        texts = [ds[c][:] for c in cols.texts]
-        self.keys = [frozenset(t[i] for t in texts) for i in range(len(ds))]
-        self.batch_size, self.shuffle, self.drop_last, self.seed, self.epoch = batch_size, shuffle, drop_last, seed, 0
-    def set_epoch(self, epoch:int): self.epoch = epoch
-    def __iter__(self) -> Iterator[list]:
-        g = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(len(self.keys), generator=g).tolist() if self.shuffle else list(range(len(self.keys)))
-        remaining = dict.fromkeys(order)   # insertion-ordered set
-        while remaining:
-            batch, seen = [], set()
-            for i in remaining:
-                if self.keys[i] & seen: continue
-                batch.append(i); seen |= self.keys[i]
-                if len(batch) == self.batch_size: break
-            for i in batch: del remaining[i]
-            if len(batch) == self.batch_size or not self.drop_last: yield batch
-    def __len__(self): return (len(self.keys) // self.batch_size) if self.drop_last else math.ceil(len(self.keys) / self.batch_size)
-
-# %% ../nbs/00_data.ipynb #641bf5ba
-def with_swapped_pairs(ds:Dataset, # the pairs
-                       columns:PairColumns|None=None, # which columns are the texts (None: found by name)
-                      ) -> Dataset:
-    "`ds`, then every row again with its two texts swapped (labels unchanged): for symmetric tasks only."
-    cols = columns or detect_columns(ds.column_names)
-    if len(cols.texts) != 2: raise PairDataError(f"with_swapped_pairs swaps the two texts of a pair; this dataset has {len(cols.texts)} text columns {cols.texts}.")
-    a, b = cols.texts
-    swapped = ds.rename_columns({a: "__xenc_a", b: a}).rename_columns({"__xenc_a": b}).select_columns(ds.column_names)
-    return concatenate_datasets([ds, swapped])
-
-# %% ../nbs/00_data.ipynb #9b117266
-def calibrate_teacher(teacher:Sequence[float], # a teacher's score of each gold row
-                      labels:Sequence[float], # the gold labels, in 0..1
-                     ):
-    "A monotone map from the teacher's scores onto the labels' scale (isotonic regression); call `.predict(scores)` on it."
-    from sklearn.isotonic import IsotonicRegression
-    return IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(np.asarray(teacher, float), np.asarray(labels, float))
-
-def with_teacher_scores(ds:Dataset, # pairs with a label in 0..1 (e.g. STS-B score / 5)
-                        teacher:Sequence[float], # a teacher's score of each row, in order (e.g. a bi-encoder's cosine)
-                        weight:float=0.3, # how far each label moves towards the teacher: 0 not at all, 1 all the way
-                        calibrate:bool=True, # first map the teacher onto the labels' scale (isotonic regression on `ds`)
-                        columns:PairColumns|None=None, # which column is the label (None: found by name)
-                       ) -> Dataset:
-    "`ds` with each label replaced by `(1 - weight) * label + weight * teacher`: label smoothing towards another model."
-    cols = columns or detect_columns(ds.column_names)
-    if cols.label is None: raise PairDataError("with_teacher_scores needs a label column to soften; this dataset has none.")
-    y, t = np.asarray(ds[cols.label][:], dtype=float), np.asarray(teacher, dtype=float)
-    if len(t) != len(y): raise PairDataError(f"{len(t)} teacher scores for {len(y)} rows: give one score per row, in the dataset's order.")
-    if not 0 <= weight <= 1: raise ValueError(f"weight={weight}: it must be in 0..1 (0 keeps the labels, 1 replaces them).")
-    if y.min() < 0 or y.max() > 1: raise PairDataError(f"Labels run from {y.min()} to {y.max()}; scale them to 0..1 first (STS-B: score / 5).")
-    if calibrate: t = calibrate_teacher(t, y).predict(t)
-    new = ((1 - weight) * y + weight * np.clip(t, 0, 1)).tolist()
-    return ds.remove_columns(cols.label).add_column(cols.label, new, feature=ds.features[cols.label]).select_columns(ds.column_names)
 
 # %% ../nbs/00_data.ipynb #17c8420a
 def plot_pairs(ds:Dataset, # the pairs

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CrossEncoderClassificationEvaluator', 'CrossEncoderCorrelationEvaluator', 'CrossEncoderRerankingEvaluator',
            'EvaluatorError', 'Evaluator', 'CorrelationEvaluator', 'best_accuracy_threshold', 'best_f1_threshold',
-           'ClassificationEvaluator', 'ranking_metrics', 'RerankingEvaluator']
+           'binary_metrics', 'ClassificationEvaluator', 'ranking_metrics', 'RerankingEvaluator']
 
 # %% ../nbs/04_evaluation.ipynb #ef423194
 import csv, math, os, warnings
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from fastcore.basics import patch
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import average_precision_score, f1_score, ndcg_score, confusion_matrix, precision_recall_curve
 
@@ -139,6 +140,15 @@ def best_f1_threshold(scores, # the model's scores
                 best = (f1, p, r, s if not last and t == rows[i + 1][0] else t)
     return best
 
+def binary_metrics(scores, # a 1-label model's scores
+                   labels, # the 0/1 gold labels
+                  ) -> dict:
+    "Accuracy and F1 (with its precision and recall) at their best thresholds, and average precision."
+    acc, acc_t = best_accuracy_threshold(scores, labels)
+    f1, p, r, f1_t = best_f1_threshold(scores, labels)
+    return {"accuracy": acc, "accuracy_threshold": acc_t, "f1": f1, "f1_threshold": f1_t, "precision": p, "recall": r,
+            "average_precision": average_precision_score(labels, scores)}
+
 # %% ../nbs/04_evaluation.ipynb #988e7a54
 class ClassificationEvaluator(Evaluator):
     "1-label model: accuracy, F1, precision, recall at the best thresholds, average precision (primary). Several labels: F1 macro (primary), micro, weighted, accuracy."
@@ -165,10 +175,7 @@ class ClassificationEvaluator(Evaluator):
             if len(classes) < 2: raise EvaluatorError(f"All labels are {classes[0]}: accuracy thresholds, F1 and average precision "
                                                       "need both positive (1) and negative (0) pairs.")
             s = self.last_scores = self.scores(model, self.sentence_pairs)
-            acc, acc_t = best_accuracy_threshold(s, self.labels)
-            f1, p, r, f1_t = best_f1_threshold(s, self.labels)
-            m = {"accuracy": acc, "accuracy_threshold": acc_t, "f1": f1, "f1_threshold": f1_t, "precision": p, "recall": r,
-                 "average_precision": average_precision_score(self.labels, s)}
+            m = binary_metrics(s, self.labels)
             self._primary = "average_precision"
         else:
             if classes.min() < 0 or classes.max() >= model.num_labels:
@@ -182,31 +189,33 @@ class ClassificationEvaluator(Evaluator):
         self.last_metrics = m
         return self.prefixed(m)
 
-    def plot(self):
-        "Precision-recall curve with the chosen thresholds and score histograms per class (1 label), or the confusion matrix."
-        import matplotlib.pyplot as plt
-        s, y = self.last_scores, self.labels
-        if s.ndim == 1:
-            fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
-            prec, rec, thr = precision_recall_curve(y, s)
-            a1.plot(rec, prec); a1.set_xlabel("recall"); a1.set_ylabel("precision")
-            a1.set_title(f"precision-recall (AP {self.last_metrics['average_precision']:.3f})")
-            m = self.last_metrics
-            a1.scatter([m["recall"]], [m["precision"]], color="red", zorder=3, label=f"best F1 {m['f1']:.3f} at {m['f1_threshold']:.3f}")
-            a1.legend(fontsize=8)
-            for c in (0, 1): a2.hist(s[y == c], bins=30, alpha=0.6, label=f"label {c}")
-            a2.axvline(m["accuracy_threshold"], color="k", ls="--", label="best-accuracy threshold")
-            a2.set_xlabel("score"); a2.legend(fontsize=8); a2.set_title("scores per class")
-        else:
-            fig, ax = plt.subplots(figsize=(4, 3.5))
-            cm = confusion_matrix(y, s.argmax(1), labels=range(s.shape[1]))
-            ax.imshow(cm, cmap="Blues")
-            for (i, j), v in np.ndenumerate(cm): ax.text(j, i, v, ha="center", va="center")
-            ax.set_xlabel("predicted"); ax.set_ylabel("gold"); ax.set_title("confusion matrix")
-        fig.tight_layout()
-        return fig
+# %% ../nbs/04_evaluation.ipynb #def6c360
+@patch
+def plot(self:ClassificationEvaluator):
+    "Precision-recall curve with the chosen thresholds and score histograms per class (1 label), or the confusion matrix."
+    import matplotlib.pyplot as plt
+    s, y = self.last_scores, self.labels
+    if s.ndim == 1:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+        prec, rec, thr = precision_recall_curve(y, s)
+        a1.plot(rec, prec); a1.set_xlabel("recall"); a1.set_ylabel("precision")
+        a1.set_title(f"precision-recall (AP {self.last_metrics['average_precision']:.3f})")
+        m = self.last_metrics
+        a1.scatter([m["recall"]], [m["precision"]], color="red", zorder=3, label=f"best F1 {m['f1']:.3f} at {m['f1_threshold']:.3f}")
+        a1.legend(fontsize=8)
+        for c in (0, 1): a2.hist(s[y == c], bins=30, alpha=0.6, label=f"label {c}")
+        a2.axvline(m["accuracy_threshold"], color="k", ls="--", label="best-accuracy threshold")
+        a2.set_xlabel("score"); a2.legend(fontsize=8); a2.set_title("scores per class")
+    else:
+        fig, ax = plt.subplots(figsize=(4, 3.5))
+        cm = confusion_matrix(y, s.argmax(1), labels=range(s.shape[1]))
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), v in np.ndenumerate(cm): ax.text(j, i, v, ha="center", va="center")
+        ax.set_xlabel("predicted"); ax.set_ylabel("gold"); ax.set_title("confusion matrix")
+    fig.tight_layout()
+    return fig
 
-# %% ../nbs/04_evaluation.ipynb #d2ff74ad
+# %% ../nbs/04_evaluation.ipynb #2f873cd4
 def ranking_metrics(is_relevant, # 0/1 per document
                     scores, # the model's score per document
                     k:int, # the cut-off of MRR@k and NDCG@k
@@ -216,6 +225,7 @@ def ranking_metrics(is_relevant, # 0/1 per document
     mrr = next((1 / (r + 1) for r, i in enumerate(order[:k]) if is_relevant[i]), 0)
     return mrr, ndcg_score([is_relevant], [scores], k=k), average_precision_score(is_relevant, scores)
 
+# %% ../nbs/04_evaluation.ipynb #7a2ca1d9
 class RerankingEvaluator(Evaluator):
     "MRR@k, NDCG@k (primary) and MAP of the model's ranking; `base_*` metrics for a given `documents` order."
     csv_prefix = "CrossEncoderRerankingEvaluator"
@@ -268,14 +278,16 @@ class RerankingEvaluator(Evaluator):
         self.log_csv(output_path, epoch, steps, m)
         return self.prefixed(m)
 
-    def plot(self):
-        "Per-query NDCG@k after reranking."
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 3))
-        ax.hist(self.per_query[:, 1], bins=20, range=(0, 1))
-        ax.set_xlabel(f"NDCG@{self.at_k}"); ax.set_ylabel("queries"); ax.set_title("per-query NDCG after reranking")
-        fig.tight_layout()
-        return fig
+# %% ../nbs/04_evaluation.ipynb #2fd17c11
+@patch
+def plot(self:RerankingEvaluator):
+    "Per-query NDCG@k after reranking."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(self.per_query[:, 1], bins=20, range=(0, 1))
+    ax.set_xlabel(f"NDCG@{self.at_k}"); ax.set_ylabel("queries"); ax.set_title("per-query NDCG after reranking")
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/04_evaluation.ipynb #4092c594
 # the names sentence-transformers uses, so code moves over unchanged

@@ -76,8 +76,8 @@ def _gen(seed:int=0) -> np.random.Generator: return np.random.default_rng(seed)
 
 def check_padding_fraction(fn:Callable # `fn(batches, lengths) -> float`
                           ) -> bool:
-    "Exercise 00.1: the share of padded batch tensors that is padding, against `xenc.data.padding_fraction`."
-    from xenc.data import padding_fraction
+    "Exercise 00.1: the share of padded batch tensors that is padding, against `xenc.batches.padding_fraction`."
+    from xenc.batches import padding_fraction
     r, cases = _gen(0), [("one batch of lengths 2 and 4", ([[0, 1]], [2, 4]), 0.25),
                          ("batches with no padding", ([[0, 1], [2]], [3, 3, 9]), 0.0)]
     for t in range(3):
@@ -89,7 +89,7 @@ def check_padding_fraction(fn:Callable # `fn(batches, lengths) -> float`
 # %% ../nbs/07_exercises.ipynb #567817f1
 def _batches_ok(lengths, batch_size, batches) -> tuple[bool, str]:
     "Every index once, full batches but the last, and padding within 2 points of sorting by length."
-    from xenc.data import padding_fraction
+    from xenc.batches import padding_fraction
     try: batches = [[int(i) for i in b] for b in batches]
     except TypeError: return False, f"expected a list of batches (lists of indices), got {_show(batches)}"
     flat = sorted(i for b in batches for i in b)
@@ -171,8 +171,8 @@ def check_margin_mse(fn:Callable # `fn(pos, negs, target_margins) -> scalar tens
 # %% ../nbs/07_exercises.ipynb #2497d7a6
 def check_listnet(fn:Callable # `fn(logits, labels) -> scalar tensor`; padding: label `-inf`, logit `-1e16`
                  ) -> bool:
-    "Exercise 02.3: ListNet, the cross-entropy between softmax(labels) and softmax(logits) per query, averaged; against `xenc.losses.listnet`."
-    from xenc.losses import listnet
+    "Exercise 02.3: ListNet, the cross-entropy between softmax(labels) and softmax(logits) per query, averaged; against `xenc.listwise.listnet`."
+    from xenc.listwise import listnet
     g = torch.Generator().manual_seed(5)
     z, y = torch.randn(3, 4, generator=g), torch.randint(0, 3, (3, 4), generator=g).float()
     cases = [("3 queries of 4 documents", (z, y), listnet(z, y))]
@@ -184,8 +184,8 @@ def check_listnet(fn:Callable # `fn(logits, labels) -> scalar tensor`; padding: 
 # %% ../nbs/07_exercises.ipynb #579e937d
 def check_linear_warmup(fn:Callable # `fn(step, warmup, total) -> float`, the learning-rate multiplier
                        ) -> bool:
-    "Exercise 03.1: the linear schedule with warm-up (0 → 1 over `warmup` steps, then down to 0 at `total`), against `xenc.train.lr_lambda`."
-    from xenc.train import lr_lambda
+    "Exercise 03.1: the linear schedule with warm-up (0 → 1 over `warmup` steps, then down to 0 at `total`), against `xenc.loop.lr_lambda`."
+    from xenc.loop import lr_lambda
     cases = [(f"step {s} of {t} with {w} warm-up steps", (s, w, t), lr_lambda("linear", w, t)(s))
              for s, w, t in ((0, 10, 100), (5, 10, 100), (10, 10, 100), (55, 10, 100), (100, 10, 100), (0, 0, 50), (25, 0, 50), (3, 4, 4))]
     return run_check("Exercise 03.1 (linear warm-up)", fn, cases, hint="Watch warmup = 0 and the last step.")
@@ -271,8 +271,8 @@ def check_parse_table(fn:Callable # `fn(markdown) -> list of {column: cell} dict
 # %% ../nbs/07_exercises.ipynb #ab6b28ce
 def check_fix_mojibake(fn:Callable # `fn(text) -> text`
                       ) -> bool:
-    "Exercise 05.2: undo UTF-8 that was decoded a second time as Windows-1252, leaving genuine text alone (as `xenc.card.repair_mojibake` does)."
-    from xenc.card import repair_mojibake
+    "Exercise 05.2: undo UTF-8 that was decoded a second time as Windows-1252, leaving genuine text alone (as `xenc.card_repair.repair_mojibake` does)."
+    from xenc.card_repair import repair_mojibake
     texts = ["cafÃ© au lait", "ðŸ¤— Hugging Face", "plain ASCII stays", "naïve and façade are genuine Latin-1 words",
              "âœ… done â€” 0.8266", "a cafÃ© with a naïve façade"]
     cases = [(f"{t!r}", (t,), repair_mojibake(t)[0]) for t in texts]
