@@ -112,7 +112,7 @@ def test_kill_while_saving_keeps_last_checkpoint(tmp_path, tiny_model_dir, monke
         T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds)
     monkeypatch.setattr(torch, "save", real_save)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["checkpoint-2"], names                           # no half-written checkpoint-4, no temporary folder left
+    assert names == ["checkpoint-2", "xenc_run.json"], names          # no half-written checkpoint-4, no temporary folder left
     ck = T.latest_checkpoint(tmp_path)
     assert CrossEncoder(ck, device="cpu").num_labels == 1 and T.load_training_state(ck)["state"]["step"] == 2
     T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds, resume_from_checkpoint=True)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PairCollator', 'pair_lengths', 'LengthGroupedBatchSampler', 'padding_fraction', 'NoDuplicatesBatchSampler',
-           'tokenize_pairs', 'length_sorted_batches', 'make_batch', 'epoch_batches']
+           'warn_truncated', 'tokenize_pairs', 'length_sorted_batches', 'make_batch', 'epoch_batches']
 
 # %% ../nbs/00a_batches.ipynb #22e01b1e
 import math
@@ -125,17 +125,27 @@ class NoDuplicatesBatchSampler(torch.utils.data.Sampler):
 # %% ../nbs/00a_batches.ipynb #c2262341
 import warnings
 
+def warn_truncated(n:int, # pairs truncated
+                   total:int, # pairs in all
+                   max_length:int, # the limit they exceeded
+                   stacklevel:int=3, # where the warning points
+                  ):
+    "Say how many pairs were cut to `max_length` tokens."
+    warnings.warn(f"{n} of {total} pairs are longer than max_length={max_length} tokens and are truncated (longest_first). "
+                  "Raise max_length (up to the model's limit) to keep them whole.", stacklevel=stacklevel)
+
 def tokenize_pairs(tokenizer, # the model's tokenizer
                    pairs:list, # (text_a, text_b) pairs, already checked
                    max_length:int, # tokens per pair
+                   counts:dict|None=None, # given: the truncated pairs are added to `counts["truncated"]` instead of warned about
                   ) -> dict:
     "Token ids of every pair, in one call; pairs over `max_length` are truncated longest-first, and counted in a warning."
     a, b = [p[0] for p in pairs], [p[1] for p in pairs]
     enc = tokenizer(a, b, truncation=False, verbose=False)
     over = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) > max_length]
+    if counts is not None: counts["truncated"] = counts.get("truncated", 0) + len(over)
+    elif over: warn_truncated(len(over), len(pairs), max_length, stacklevel=4)
     if over:
-        warnings.warn(f"{len(over)} of {len(pairs)} pairs are longer than max_length={max_length} tokens and are "
-                      "truncated (longest_first). Raise max_length (up to the model's limit) to keep them whole.", stacklevel=3)
         cut = tokenizer([a[i] for i in over], [b[i] for i in over], truncation="longest_first", max_length=max_length)
         for k in enc.keys():
             for j, i in enumerate(over): enc[k][i] = cut[k][j]

@@ -219,6 +219,25 @@ def _evaluation(secs, card:ModelCard, front_results:list):
     if not card.evaluator: card.evaluator = None
 
 # %% ../nbs/05b_card_read.ipynb #3948bd78
+_FRONT_TYPES = {"base_model": (str, list), "language": (str, list), "license": (str,), "tags": (list,), "pipeline_tag": (str,),
+                "library_name": (str,), "datasets": (str, list), "model-index": (list,), "co2_eq_emissions": (dict,)}
+
+def _typed_front(fm, notes:list) -> dict:
+    "The front matter with each wrongly typed key dropped and named in a note (a card is read, never refused)."
+    if not isinstance(fm, dict):
+        if fm is not None: notes.append(f"the YAML front matter is a {type(fm).__name__}, not a mapping of keys: ignored")
+        return {}
+    out = {}
+    for k, v in fm.items():
+        want = _FRONT_TYPES.get(k)
+        if want and v is not None and not isinstance(v, want):
+            notes.append(f"front matter {k!r} is a {type(v).__name__} ({str(v)[:40]!r}), not a {' or '.join(t.__name__ for t in want)}: ignored")
+        else: out[k] = v
+    results = [r for mi in out.get("model-index") or [] if isinstance(mi, dict) for r in (mi.get("results") or []) if isinstance(r, dict)]
+    out["model-index"] = [{"results": results}] if results else None
+    return out
+
+# %% ../nbs/05b_card_read.ipynb #6de15e9f
 def parse_card(text:str, # a model card (README.md), possibly collapsed onto one line or double-decoded
               ) -> ModelCard:
     "Read a cross-encoder model card (markdown with YAML front matter) into a `ModelCard`; missing parts stay `None`."
@@ -228,7 +247,7 @@ def parse_card(text:str, # a model card (README.md), possibly collapsed onto one
         notes.append("the card's line breaks were collapsed into spaces: read by its markers; HTML was stripped from it, so "
                      "per-column length statistics are missing")
     fm, body, more = front_matter(text); notes += more
-    fm = fm or {}
+    fm = _typed_front(fm, notes)
     rev = re.search(r"\*\*Base model:\*\*[^\n]*?<!--\s*at revision (\w+)\s*-->", body)
     body = re.sub(r"<!--.*?-->", "", body, flags=re.S)
     secs, codes = sections(body)
@@ -236,8 +255,8 @@ def parse_card(text:str, # a model card (README.md), possibly collapsed onto one
     for k in ("base_model", "language", "license", "tags", "pipeline_tag", "library_name", "datasets"): setattr(card, k, fm.get(k))
     if isinstance(card.language, str): card.language = [card.language]
     tags = card.tags or []
-    card.dataset_sizes = [int(t.split(":", 1)[1]) for t in tags if str(t).startswith("dataset_size:")] or None
-    card.losses = [t.split(":", 1)[1] for t in tags if str(t).startswith("loss:")] or None
+    card.dataset_sizes = [int(m.group(1)) for t in tags if (m := re.fullmatch(r"dataset_size:(\d+)", str(t)))] or None
+    card.losses = [str(t).split(":", 1)[1] for t in tags if str(t).startswith("loss:")] or None
     card.emissions = fm.get("co2_eq_emissions")
     if (top := next((s for s in secs if s.level == 1), None)): card.title = top.title
     if (s := find(secs, "Model Description")):

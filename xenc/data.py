@@ -113,15 +113,50 @@ def validate_pairs(ds:Dataset, # the pairs
 # %% ../nbs/00_data.ipynb #8d1d9b68
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl")
 
-def _read_table(path:Path) -> Dataset:
-    "A CSV/TSV/JSON/JSONL file as a `Dataset`, with every text kept as written."
-    suffix = path.suffix.lower()
-    if suffix == ".csv": df = pd.read_csv(path, keep_default_na=False)
-    elif suffix == ".tsv": df = pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE)
-    elif suffix in (".json", ".jsonl"): df = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
-    else: raise PairDataError(f"Cannot read {path}: use one of {TABLE_SUFFIXES}, or load it yourself into a DataFrame.")
-    return Dataset.from_pandas(df, preserve_index=False)
+def _read_frame(path:Path, suffix:str) -> pd.DataFrame:
+    "The file as a DataFrame; CSV and TSV cells as text (a text of digits stays a text), JSON as typed."
+    try:
+        if suffix == ".csv": return pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
+        if suffix == ".tsv": return pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE, dtype=str, encoding="utf-8")
+        return pd.read_json(path, lines=suffix == ".jsonl", dtype=False, encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise PairDataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}): save it as UTF-8, e.g. "
+                            f"iconv -f latin1 -t utf-8 {path.name} > fixed{suffix}") from e
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise PairDataError(f"{path} could not be read as {suffix[1:].upper()}: {str(e).strip()[:200]}. Check its header, "
+                            "separator and quoting (a TSV has one tab between fields and one row per line).") from e
 
+def _short_rows(path:Path, suffix:str):
+    "Name the rows with fewer fields than the header (pandas would fill them with empty texts, silently)."
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f, delimiter="\t" if suffix == ".tsv" else ",", quoting=csv.QUOTE_NONE if suffix == ".tsv" else csv.QUOTE_MINIMAL)
+        header = next(rows, [])
+        short = [(rows.line_num, len(r)) for r in rows if r and len(r) < len(header)]
+    if short:
+        lines = ", ".join(f"line {n} ({k} fields)" for n, k in short[:3])
+        raise PairDataError(f"{path}: {len(short)} row(s) have fewer fields than the header's {len(header)}: {lines}. "
+                            "Fill or remove them (in a TSV, a missing tab or a stray line break does this).")
+
+def _read_table(path:Path) -> Dataset:
+    "A CSV/TSV/JSON/JSONL file as a `Dataset`, with every text kept as written; errors name the file, the line and the fix."
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES: raise PairDataError(f"Cannot read {path}: use one of {TABLE_SUFFIXES}, or load it yourself into a DataFrame.")
+    df = _read_frame(path, suffix)
+    if suffix in (".csv", ".tsv"): _short_rows(path, suffix)
+    try: return Dataset.from_pandas(df, preserve_index=False)
+    except Exception as e: raise PairDataError(f"{path}: a column mixes kinds of values ({type(e).__name__}: {str(e)[:200]}). "
+                                               "Make each column all texts or all numbers.") from e
+
+def _numeric_labels(ds:Dataset, col:str|None) -> Dataset:
+    "A label column read as text, as numbers (ints when every one is whole); left as text when one is not a number."
+    vals = ds[col][:] if col else []
+    if not vals or not all(isinstance(v, str) for v in vals): return ds
+    try: nums = [float(v) for v in vals]
+    except ValueError: return ds                        # validation names the first label that is not a number
+    whole = all(v.strip().lstrip("-").isdigit() for v in vals)
+    return ds.remove_columns(col).add_column(col, [int(v) for v in vals] if whole else nums)
+
+# %% ../nbs/00_data.ipynb #f950ec42
 def _load_hub(name, split, **kwargs):
     from datasets import load_dataset
     try: return load_dataset(name, split=split, **kwargs)
@@ -178,6 +213,7 @@ def load_pairs(source, # Dataset, DatasetDict, hub id, file path, DataFrame, dic
     if labels is not None and not isinstance(source, (list, tuple)):
         raise PairDataError("labels= is only for a list of (a, b) pairs; other sources carry a label column.")
     cols = detect_columns(ds.column_names, text_columns, label_column)
+    if isinstance(source, (str, os.PathLike)): ds = _numeric_labels(ds, cols.label)   # CSV/TSV cells are read as text
     ds = ds.select_columns(list(cols.texts) + ([cols.label] if cols.label else []))
     return validate_pairs(ds, cols, num_labels=num_labels, drop_invalid=drop_invalid)
 

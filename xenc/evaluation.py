@@ -160,15 +160,28 @@ class ClassificationEvaluator(Evaluator):
                  batch_size:int=32, # pairs per forward pass
                  write_csv:bool=True, # append each evaluation to a CSV file in `output_path`
                  show_progress_bar:bool|None=None, # a tqdm bar while predicting (None: only for long sets)
+                 num_labels:int|None=None, # the model's outputs: 1 (a score) or C classes; None: 1 for 0/1 labels, else the classes
                 ):
         super().__init__(name, batch_size, write_csv, show_progress_bar)
         _check_pairs_labels(sentence_pairs, labels)
         self.sentence_pairs, self.labels = list(sentence_pairs), np.asarray(labels)
         if self.labels.dtype.kind not in "iub": raise EvaluatorError(f"Class labels must be integers, got {self.labels.dtype} "
                                                                       "(for scores use CorrelationEvaluator).")
-        self._primary = None
+        self._fixed = num_labels is not None          # the primary metric is known from here on, before any call
+        self._set_num_labels(num_labels or (1 if set(np.unique(self.labels).tolist()) <= {0, 1} else int(self.labels.max()) + 1))
+
+    def _set_num_labels(self, n):
+        self.num_labels, self._primary = n, "average_precision" if n == 1 else "f1_macro"
+
+    def bind(self, model):
+        "Take `model`'s number of labels (it sets the metrics); an error when `num_labels` was given and differs."
+        if model.num_labels == self.num_labels: return
+        if self._fixed: raise EvaluatorError(f"This evaluator was made with num_labels={self.num_labels}, but the model has "
+                                             f"{model.num_labels} labels: leave num_labels out, or evaluate a {self.num_labels}-label model.")
+        self._set_num_labels(model.num_labels)
 
     def __call__(self, model, output_path=None, epoch:int=-1, steps:int=-1) -> dict:
+        self.bind(model)
         classes = np.unique(self.labels)
         if model.num_labels == 1:
             if not set(classes) <= {0, 1}: raise EvaluatorError(f"A 1-label model is evaluated on 0/1 labels, got classes {classes.tolist()}.")
@@ -176,7 +189,6 @@ class ClassificationEvaluator(Evaluator):
                                                       "need both positive (1) and negative (0) pairs.")
             s = self.last_scores = self.scores(model, self.sentence_pairs)
             m = binary_metrics(s, self.labels)
-            self._primary = "average_precision"
         else:
             if classes.min() < 0 or classes.max() >= model.num_labels:
                 raise EvaluatorError(f"Labels {classes.tolist()} do not fit a {model.num_labels}-label model (0..{model.num_labels - 1}).")
@@ -184,7 +196,6 @@ class ClassificationEvaluator(Evaluator):
             pred = s.argmax(1)
             m = {"f1_macro": f1_score(self.labels, pred, average="macro"), "f1_micro": f1_score(self.labels, pred, average="micro"),
                  "f1_weighted": f1_score(self.labels, pred, average="weighted"), "accuracy": float(np.mean(pred == self.labels))}
-            self._primary = "f1_macro"
         self.log_csv(output_path, epoch, steps, m)
         self.last_metrics = m
         return self.prefixed(m)

@@ -23,6 +23,7 @@ class LossInputError(ValueError):
 class CrossEncoderLoss(nn.Module):
     "Base class: holds `model`, scores pairs with it, checks inputs. Subclasses define `forward(inputs, labels)`."
     citation: str | None = None
+    label_range: tuple | None = None   # the labels the loss can learn, (low, high); `train` checks them before the first step
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
                  activation_fn:nn.Module|None=None, # applied to the logits before the loss (default: none)
@@ -69,6 +70,7 @@ def bce_with_logits(z:Tensor, # logits `[N]`
 
 class BinaryCrossEntropyLoss(CrossEncoderLoss):
     "BCE on the logit of `(a, b)` pairs; labels 0/1 or scores in 0..1. The default loss of a 1-label model."
+    label_range = (0.0, 1.0)
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
                  activation_fn:nn.Module=nn.Identity(), # applied to the logits before the loss (default: none)
@@ -79,8 +81,11 @@ class BinaryCrossEntropyLoss(CrossEncoderLoss):
         self.pos_weight, self.bce = pos_weight, nn.BCEWithLogitsLoss(pos_weight=pos_weight, **kwargs)
     def forward(self, inputs, labels) -> Tensor:
         n = self.check_columns(inputs, 2)
-        z = self.activation_fn(self.logits(*inputs).view(-1))
-        return self.bce(z, self.check_labels(labels, n).float())
+        y = self.check_labels(labels, n).float()
+        if ((y < 0) | (y > 1)).any():
+            raise LossInputError(f"BinaryCrossEntropyLoss learns targets in 0..1, got {y.min().item():g}..{y.max().item():g}: scale the labels "
+                                 "(scores on 0..5: divide by 5), or use MSELoss for unbounded scores.")
+        return self.bce(self.activation_fn(self.logits(*inputs).view(-1)), y)
     def get_config_dict(self):
         return {**super().get_config_dict(), "pos_weight": None if self.pos_weight is None else self.pos_weight.item()}
 

@@ -6,7 +6,7 @@
 __all__ = ['fit_budget', 'Reproduction', 'run_recipe', 'report', 'main']
 
 # %% ../nbs/06a_reproduce.ipynb #85514e2d
-import argparse, math, os, shutil, sys, time, warnings
+import argparse, math, os, sys, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,9 @@ from .card_build import compare_results, hardware, model_card, usage_output
 from .card_write import is_hub_id, render_card
 from .model import CrossEncoder, offline_base_model, quiet_transformers
 from .recipe import Recipe, ReproduceError, build_recipe, make_evaluators, make_loss, total_steps
-from .loop import autocast, latest_checkpoint
+from .loop import RUN_FILE, TrainConfigError, TrainingError, autocast, latest_checkpoint
+from .runs import read_run, resumable, run_fingerprint
+from .data import PairDataError
 from .train import train
 
 # %% ../nbs/06a_reproduce.ipynb #495604b9
@@ -85,10 +87,11 @@ class Reproduction:
 def run_recipe(recipe:Recipe, # what to run
                out:str|Path, # the model, its card and checkpoints go here
                max_minutes:float|None=None, # shorten training to fit (None: the whole recipe)
-               resume:bool=True, # continue from a checkpoint in `out`
+               resume:bool=True, # continue from the last checkpoint in `out` when it is this recipe's
+               overwrite:bool=False, # write into an `out` that holds something else (a user's files, another run)
               ) -> Reproduction:
     "Train, evaluate, save the model with its new card in `out`; with `resume`, a rerun with the same `out` continues from the last checkpoint."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = _claim_out(Path(out), overwrite)
     t_all = time.perf_counter()
     torch.manual_seed(recipe.config.seed)          # a fresh head is drawn from the card's seed: a rerun starts from the same weights
     with quiet_transformers(), warnings.catch_warnings():
@@ -99,19 +102,19 @@ def run_recipe(recipe:Recipe, # what to run
                              "start from a base encoder or a cross-encoder with the card's number of labels.")
     loss = make_loss(recipe, model)
     evaluators = make_evaluators(recipe, recipe.config.per_device_eval_batch_size)
-    c = recipe.config
-    if not resume: shutil.rmtree(c.output_dir, ignore_errors=True)       # a fresh run: no checkpoint of an earlier one
+    c = recipe.config; c.overwrite_output_dir = overwrite
     if c.eval_strategy != "no":
         dev_name = next((n for n in recipe.data.evaluate if "test" not in n.lower()), None)
         in_training = [e for e in evaluators if e.name == dev_name] if dev_name else []
     else: in_training = []
     if max_minutes is not None and (cut := fit_budget(recipe, model, loss, max_minutes)): recipe.swaps.append(cut)
     if c.eval_strategy != "no" and not in_training and recipe.data.eval is None: c.eval_strategy = "no"
-    ck = latest_checkpoint(c.output_dir) if resume else None
+    ck = _resume_point(c, model, loss, recipe.data.train) if resume else None
     if ck: print(f"resuming from {ck}", flush=True)
-    result = train(model, c, recipe.data.train, loss=loss, eval_dataset=recipe.data.eval if c.eval_strategy != "no" else None,
-                   evaluators=in_training if c.eval_strategy != "no" else (), resume_from_checkpoint=str(ck) if ck else None,
-                   track_emissions=None)
+    try: result = train(model, c, recipe.data.train, loss=loss, eval_dataset=recipe.data.eval if c.eval_strategy != "no" else None,
+                        evaluators=in_training if c.eval_strategy != "no" else (), resume_from_checkpoint=str(ck) if ck else None,
+                        track_emissions=None)
+    except TrainConfigError as e: raise ReproduceError(f"{e} (xenc reproduce: choose another --out, or pass --overwrite)") from e
     model.save_pretrained(out)             # the trained weights are safe before anything else can fail
     t_eval = time.perf_counter()
     card = model_card(model, base_model=recipe.base_model if is_hub_id(recipe.base_model) else
@@ -128,6 +131,21 @@ def run_recipe(recipe:Recipe, # what to run
     secs = {"training": result.training_seconds, "evaluation during training": result.evaluation_seconds, "final evaluation": eval_wall,
             "wall": time.perf_counter() - t_all}
     return Reproduction(recipe.card, card, rows, list(recipe.swaps), secs, card.hardware or hardware(), out)
+
+# %% ../nbs/06a_reproduce.ipynb #9051a3a3
+def _claim_out(out:Path, overwrite:bool) -> Path:
+    "`out`, created; refused when it holds files but no xenc reproduction (its `checkpoints/` run record), unless `overwrite`."
+    if out.is_dir() and any(out.iterdir()) and not (out / "checkpoints" / RUN_FILE).is_file() and not overwrite:
+        names = ", ".join(sorted(p.name for p in out.iterdir())[:4])
+        raise ReproduceError(f"{out} is not empty ({names}, ...) and holds no xenc reproduction: the model and its card would overwrite "
+                             "files there. Choose another --out, or pass --overwrite to write into it anyway.")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+def _resume_point(c, model, loss, data) -> Path|None:
+    "The last checkpoint in `c.output_dir` when it belongs to this very recipe (same settings, model, loss, data), else None."
+    if not resumable(c.output_dir, run_fingerprint(c, model, loss, data, detect_columns(data.column_names))): return None
+    return latest_checkpoint(c.output_dir, read_run(c.output_dir)["run"])
 
 def _has_head(path) -> bool:
     try:
@@ -154,6 +172,15 @@ def report(r:Reproduction, # what `run_recipe` returned
     return "\n".join(lines)
 
 # %% ../nbs/06a_reproduce.ipynb #25bb5a99
+def _positive(kind):
+    "An argparse type: a number of `kind` above 0, else a usage error (exit 2) that says so."
+    def parse(s):
+        try: v = kind(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number")
+        if v <= 0: raise argparse.ArgumentTypeError(f"must be above 0, got {s}")
+        return v
+    return parse
+
 def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
         ) -> int:
     "The `xenc` command: `xenc reproduce CARD [--offline] [--data-dir DIR] [--max-minutes M] [--out DIR]`."
@@ -164,10 +191,13 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
     r.add_argument("--offline", action="store_true", help="use the offline base model and the local data instead of the hub")
     r.add_argument("--data-dir", default=None, help="folder of the offline data (default: $XENC_DATA_DIR)")
     r.add_argument("--base-model", default=None, help="start from this model folder or hub id instead of the card's base model")
-    r.add_argument("--max-minutes", type=float, default=None, help="shorten the run to fit this many minutes of training and evaluation")
-    r.add_argument("--max-train", type=int, default=None, help="train on at most this many pairs (a slice, for a quick check)")
-    r.add_argument("--max-eval", type=int, default=None, help="evaluate on at most this many pairs per set")
+    r.add_argument("--max-minutes", type=_positive(float), default=None, help="shorten the run to fit this many minutes of training and evaluation")
+    r.add_argument("--max-train", type=_positive(int), default=None, help="train on at most this many pairs (a slice, for a quick check)")
+    r.add_argument("--max-eval", type=_positive(int), default=None, help="evaluate on at most this many pairs per set")
     r.add_argument("--out", default=None, help="where the model, its card and the checkpoints go (default: ./xenc-reproduce/<card name>)")
+    r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue from the last checkpoint in --out when it is this card's run with the same settings (default: --resume)")
+    r.add_argument("--overwrite", action="store_true", help="write into an --out that holds other files or another run (default: refuse)")
     a = p.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if a.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -179,8 +209,11 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
         recipe = build_recipe(card_path, offline=a.offline, data_dir=a.data_dir, base_model=a.base_model, output_dir=out,
                               max_train=a.max_train, max_eval=a.max_eval, progress=sys.stderr.isatty())
         print(f"reproducing {card_path.name}: {recipe.card.title or ''}\n{recipe._repr_markdown_()}\n", flush=True)
-        rep = run_recipe(recipe, out, a.max_minutes)
-    except ReproduceError as e:
+        rep = run_recipe(recipe, out, a.max_minutes, resume=a.resume, overwrite=a.overwrite)
+    except (ReproduceError, TrainConfigError, PairDataError, OSError, ValueError) as e:    # what was given cannot work: say what
         print(f"xenc reproduce: {e}", file=sys.stderr); return 2
+    except TrainingError as e: print(f"xenc reproduce: training stopped: {e}", file=sys.stderr); return 1
+    except KeyboardInterrupt:
+        print(f"xenc reproduce: interrupted. Run the same command again to resume from the last checkpoint in {out}.", file=sys.stderr); return 130
     print(report(rep))
     return 0
