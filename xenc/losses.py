@@ -81,8 +81,8 @@ class BinaryCrossEntropyLoss(CrossEncoderLoss):
         self.pos_weight, self.bce = pos_weight, nn.BCEWithLogitsLoss(pos_weight=pos_weight, **kwargs)
     def forward(self, inputs, labels) -> Tensor:
         n = self.check_columns(inputs, 2)
-        y = self.check_labels(labels, n).float()
-        if ((y < 0) | (y > 1)).any():
+        y, (lo, hi) = self.check_labels(labels, n).float(), self.label_range
+        if ((y < lo) | (y > hi)).any():
             raise LossInputError(f"BinaryCrossEntropyLoss learns targets in 0..1, got {y.min().item():g}..{y.max().item():g}: scale the labels "
                                  "(scores on 0..5: divide by 5), or use MSELoss for unbounded scores.")
         return self.bce(self.activation_fn(self.logits(*inputs).view(-1)), y)

@@ -20,8 +20,8 @@ from .card_build import compare_results, hardware, model_card, usage_output
 from .card_write import is_hub_id, render_card
 from .model import CrossEncoder, offline_base_model, quiet_transformers
 from .recipe import Recipe, ReproduceError, build_recipe, make_evaluators, make_loss, total_steps
-from .loop import RUN_FILE, TrainConfigError, TrainingError, autocast, latest_checkpoint
-from .runs import read_run, resumable, run_fingerprint
+from .loop import RUN_FILE, TrainConfigError, TrainingError, autocast
+from .runs import resumable, run_fingerprint
 from .data import PairDataError
 from .train import train
 
@@ -109,7 +109,7 @@ def run_recipe(recipe:Recipe, # what to run
     else: in_training = []
     if max_minutes is not None and (cut := fit_budget(recipe, model, loss, max_minutes)): recipe.swaps.append(cut)
     if c.eval_strategy != "no" and not in_training and recipe.data.eval is None: c.eval_strategy = "no"
-    ck = _resume_point(c, model, loss, recipe.data.train) if resume else None
+    ck = resumable(c.output_dir, run_fingerprint(c, model, loss, recipe.data.train, detect_columns(recipe.data.train.column_names))) if resume else None
     if ck: print(f"resuming from {ck}", flush=True)
     try: result = train(model, c, recipe.data.train, loss=loss, eval_dataset=recipe.data.eval if c.eval_strategy != "no" else None,
                         evaluators=in_training if c.eval_strategy != "no" else (), resume_from_checkpoint=str(ck) if ck else None,
@@ -141,11 +141,6 @@ def _claim_out(out:Path, overwrite:bool) -> Path:
                              "files there. Choose another --out, or pass --overwrite to write into it anyway.")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-def _resume_point(c, model, loss, data) -> Path|None:
-    "The last checkpoint in `c.output_dir` when it belongs to this very recipe (same settings, model, loss, data), else None."
-    if not resumable(c.output_dir, run_fingerprint(c, model, loss, data, detect_columns(data.column_names))): return None
-    return latest_checkpoint(c.output_dir, read_run(c.output_dir)["run"])
 
 def _has_head(path) -> bool:
     try:

@@ -151,10 +151,10 @@ def claim_output_dir(output_dir, # the run's folder
 
 def resumable(output_dir, # a run's folder
               fp:dict, # this run's fingerprint
-             ) -> bool:
-    "Whether `output_dir` holds a complete checkpoint of a run with fingerprint `fp`."
+             ) -> Path|None:
+    "The latest complete checkpoint in `output_dir` of the run recorded there, when its fingerprint is `fp`; else None."
     here = read_run(output_dir)
-    return here is not None and not differences(here["fingerprint"], fp) and latest_checkpoint(output_dir, here["run"]) is not None
+    return None if here is None or differences(here["fingerprint"], fp) else latest_checkpoint(output_dir, here["run"])
 
 # %% ../nbs/03a_runs.ipynb #84d1757b
 def check_labels(loss_fn, # the training loss; its `label_range` (if any) bounds the labels
