@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np, torch
-from machine import cpu_flags, cpu_line, peak_rss_mb
+from machine import cpu_flags, cpu_line, matmul_gflops, model_gflop, peak_rss_mb
 
 CONTENDERS = ["sentence-transformers", "xenc fp32", "xenc bf16", "xenc int8"]
 
@@ -43,22 +43,6 @@ def load(name, folder):
     from xenc.model import CrossEncoder
     m = CrossEncoder(folder, device="cpu", precision=name.split()[1])
     return lambda pairs, bs: m.predict(pairs, batch_size=bs, show_progress_bar=False)
-
-def matmul_gflops(dtype=torch.float32, n=40):
-    a, w = torch.randn(1024, 384, dtype=dtype), torch.randn(384, 1536, dtype=dtype)
-    for _ in range(5): a @ w
-    t = time.perf_counter()
-    for _ in range(n): a @ w
-    return 2 * 1024 * 384 * 1536 * n / (time.perf_counter() - t) / 1e9
-
-def model_gflop(pairs, folder):
-    "FLOPs of one full forward pass over all pairs (linear layers and attention), unpadded."
-    from transformers import AutoConfig, AutoTokenizer
-    c, tok = AutoConfig.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
-    T = np.array([len(x) for x in tok([a for a, _ in pairs], [b for _, b in pairs], truncation=True)["input_ids"]], dtype=np.float64)
-    H, I, L = c.hidden_size, c.intermediate_size, c.num_hidden_layers
-    per_layer = 2 * T * (4 * H * H + 2 * H * I) + 2 * 2 * T * T * H
-    return float((L * per_layer).sum()) / 1e9
 
 def child(name, folder, bs):
     "Peak resident memory of one contender alone: load, warm up, predict all pairs once."

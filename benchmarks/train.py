@@ -1,10 +1,12 @@
 """Training speed and quality: xenc.train against sentence-transformers' CrossEncoderTrainer.
 
-    python benchmarks/train.py compare [--steps 300] [--batch-size 16]
-        Both libraries train the offline base model (all-MiniLM-L6-v2, fresh 1-label head) on STS-B train
-        (scores / 5, BinaryCrossEntropyLoss), same batch size, learning rate 5e-5, seed 42, the same
-        number of steps, each alone in a child process (one after the other, in this one run).
-        Prints samples/s, the ratio to the reference, and peak memory (VmHWM) of each.
+    python benchmarks/train.py speed [--steps 120 360] [--rounds 2] [--pairs 1920] [--batch-size 16]
+        Training speed, interleaved in one run: sentence-transformers' CrossEncoderTrainer (the reference), xenc with
+        its defaults (random batches), xenc with length-grouped batches, and xenc with bf16 autocast where the CPU has
+        native bf16. Each trains the offline base model (all-MiniLM-L6-v2, the same fresh 1-label head) on the first
+        --pairs STS-B train pairs (scores / 5, BCE), lr 5e-5, seed 42, for each --steps, alone in a child process; the
+        rounds rotate the order. Prints samples/s (median of the rounds), the ratio to the reference, the share of the
+        matmul peak (measured here) reached on real-token FLOPs (forward + backward = 3 x the forward's), peak RSS.
     python benchmarks/train.py side [--epochs 4]
         The seed card 003 recipe (below) side by side in one run: sentence-transformers' CrossEncoderTrainer, xenc fp32,
         and xenc bf16 where the CPU has it, each alone in a child process; time, samples/s, ratio, dev and test Spearman.
@@ -24,7 +26,7 @@
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
 import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-from machine import cpu_line, peak_rss_mb
+from machine import cpu_flags, cpu_line, matmul_gflops, model_gflop, peak_rss_mb
 
 def quiet():
     "No warnings, no transformers logs or progress bars: the benchmark's output is its table."
@@ -45,7 +47,7 @@ def stsb(split):
     from xenc.data import load_benchmark
     return load_benchmark("stsb", split)
 
-def run_reference(steps, bs, out):
+def run_reference(steps, bs, out, data):
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     from xenc.model import offline_base_model
@@ -54,24 +56,28 @@ def run_reference(steps, bs, out):
     args = CrossEncoderTrainingArguments(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42,
                                          logging_steps=50, save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True)
     t = time.perf_counter()
-    CrossEncoderTrainer(model=model, args=args, train_dataset=stsb("train"), loss=BinaryCrossEntropyLoss(model)).train()
+    CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=BinaryCrossEntropyLoss(model)).train()
     return time.perf_counter() - t
 
-def run_xenc(steps, bs, out, sampler):
+def run_xenc(steps, bs, out, data, sampler, bf16):
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.train import TrainConfig, train
     torch.manual_seed(42)
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42, logging_steps=50,
-                      save_strategy="no", batch_sampler=sampler, disable_tqdm=True)
+                      save_strategy="no", batch_sampler=sampler, bf16=bf16, disable_tqdm=True)
     t = time.perf_counter()
-    train(model, cfg, stsb("train"))
+    train(model, cfg, data)
     return time.perf_counter() - t
 
-def child(which, steps, bs):
+SPEED = {"sentence-transformers": None, "xenc default": ("batch_sampler", False), "xenc length_grouped": ("length_grouped", False),
+         "xenc bf16": ("batch_sampler", True)}
+
+def child(which, steps, bs, pairs):
     quiet()
+    data = stsb("train").select(range(pairs))
     with tempfile.TemporaryDirectory() as out:
-        secs = run_reference(steps, bs, out) if which == "sentence-transformers" else run_xenc(steps, bs, out, which.split()[-1])
+        secs = run_reference(steps, bs, out, data) if which == "sentence-transformers" else run_xenc(steps, bs, out, data, *SPEED[which])
     print(json.dumps({"seconds": secs, "hwm_mb": peak_rss_mb()}))
 
 def header(cmd):
@@ -80,16 +86,34 @@ def header(cmd):
           f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
     print(f"# command: python benchmarks/train.py {cmd}")
 
-def compare(args):
-    header(f"compare --steps {args.steps} --batch-size {args.batch_size}")
-    contenders = ["sentence-transformers", "xenc batch_sampler", "xenc length_grouped"]
-    res = run_children(contenders, "--steps", str(args.steps), "--batch-size", str(args.batch_size))
-    ref = args.steps * args.batch_size / res["sentence-transformers"]["seconds"]
-    print(f"\nSTS-B train, BCE, batch {args.batch_size}, {args.steps} steps, lr 5e-5, seed 42, CPU\n")
-    print("| contender | seconds | samples/s | x reference | peak RSS MB |\n|---|---|---|---|---|")
-    for c in contenders:
-        sps = args.steps * args.batch_size / res[c]["seconds"]
-        print(f"| {c} | {res[c]['seconds']:.0f} | {sps:.1f} | {sps / ref:.2f} | {res[c]['hwm_mb']:.0f} |")
+def real_gflop(pairs):
+    "Training FLOPs of one pass over the first `pairs` STS-B train pairs on their real tokens: 3 x the full forward's."
+    from xenc.model import offline_base_model
+    d = stsb("train").select(range(pairs))
+    return 3 * model_gflop(list(zip(d["sentence1"][:], d["sentence2"][:])), offline_base_model())
+
+def speed(args):
+    header(f"speed --steps {' '.join(map(str, args.steps))} --rounds {args.rounds} --pairs {args.pairs} --batch-size {args.batch_size}")
+    from xenc.model import cpu_has_bf16
+    contenders = [c for c in SPEED if c != "xenc bf16" or cpu_has_bf16()]
+    peak = {False: matmul_gflops(), True: matmul_gflops(torch.bfloat16, n=40 if cpu_has_bf16() else 2)}
+    epoch_gflop, res = real_gflop(args.pairs), {}
+    for r in range(args.rounds):                                       # interleaved: each round runs every contender once, rotated
+        for steps in args.steps:
+            order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
+            for c, x in run_children(order, "--steps", str(steps), "--batch-size", str(args.batch_size), "--pairs", str(args.pairs)).items():
+                res.setdefault((c, steps), []).append(x)
+    print(f"\nSTS-B train, first {args.pairs} pairs, BCE, batch {args.batch_size}, lr 5e-5, seed 42, CPU; {args.rounds} interleaved rounds (median); "
+          f"matmul peak fp32 {peak[False]:.0f} GFLOP/s, bf16 {peak[True]:.0f} GFLOP/s; one epoch = {epoch_gflop:.0f} GFLOP on real tokens"
+          + ("" if cpu_has_bf16() else "; no xenc bf16 row: this CPU has no native bf16 (AVX512-BF16 or AMX)") + "\n")
+    print("| contender | steps | seconds | samples/s | x reference | GFLOP/s (real tokens) | % of matmul peak | peak RSS MB |\n|---|---|---|---|---|---|---|---|")
+    for steps in args.steps:
+        med = {c: sorted(x["seconds"] for x in res[(c, steps)])[(args.rounds - 1) // 2] for c in contenders}
+        gflop = epoch_gflop * steps * args.batch_size / args.pairs
+        for c in contenders:
+            sps, bf16 = steps * args.batch_size / med[c], c.endswith("bf16")
+            print(f"| {c} | {steps} | {med[c]:.0f} | {sps:.1f} | {med['sentence-transformers'] / med[c]:.2f} | {gflop / med[c]:.0f} | "
+                  f"{100 * gflop / med[c] / peak[bf16]:.0f}% ({'bf16' if bf16 else 'fp32'}) | {max(x['hwm_mb'] for x in res[(c, steps)]):.0f} |")
 
 def seed003_config(out, bs=64, epochs=4, lr=5e-5, sampler="length_grouped", bf16=False):
     "The seed card 003 recipe as an xenc TrainConfig (side and recipe both train with it)."
@@ -133,18 +157,20 @@ def seed003_child(which, epochs, bs):
 def side(args):
     "The seed card 003 recipe in sentence-transformers and in xenc (fp32, and bf16 where the CPU has it), in this one run."
     header(f"side --epochs {args.epochs}")
-    from xenc.train import cpu_has_bf16
+    from xenc.model import cpu_has_bf16
     contenders = ["sentence-transformers", "xenc fp32"] + (["xenc bf16"] if cpu_has_bf16() else [])
     res = run_children(contenders, "--recipe-epochs", str(args.epochs), "--batch-size", "64")
-    ref = res["sentence-transformers"]
+    ref, peak = res["sentence-transformers"], {False: matmul_gflops(), True: matmul_gflops(torch.bfloat16, n=40 if cpu_has_bf16() else 2)}
+    gflop = real_gflop(5749) * args.epochs
     print(f"\nSeed card 003 recipe: STS-B train (5,749 pairs), BCE on score/5, batch 64, {args.epochs:g} epochs, warm-up 0.1, lr 5e-5, "
-          "seed 42, dev Spearman every 80 steps (in the time); each contender alone in a child process, one after the other\n")
-    print("| contender | training + evaluation s | samples/s | x reference | STS-B dev Spearman | STS-B test Spearman | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+          "seed 42, dev Spearman every 80 steps (in the time); each contender alone in a child process, one after the other; "
+          f"matmul peak fp32 {peak[False]:.0f} GFLOP/s, bf16 {peak[True]:.0f}; training = {gflop:.0f} GFLOP on real tokens\n")
+    print("| contender | training + evaluation s | samples/s | x reference | % of matmul peak (real-token training FLOPs) | STS-B dev Spearman | STS-B test Spearman | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for c in contenders:
-        x = res[c]
-        print(f"| {c} | {x['seconds']:.0f} | {x['samples'] / x['seconds']:.1f} | {ref['seconds'] / x['seconds']:.2f} | {x['dev']:.4f} "
-              f"| {x['test']:.4f} | {x['hwm_mb']:.0f} |")
+        x, bf16 = res[c], c.endswith("bf16")
+        print(f"| {c} | {x['seconds']:.0f} | {x['samples'] / x['seconds']:.1f} | {ref['seconds'] / x['seconds']:.2f} | "
+              f"{100 * gflop / x['seconds'] / peak[bf16]:.0f}% ({'bf16' if bf16 else 'fp32'}) | {x['dev']:.4f} | {x['test']:.4f} | {x['hwm_mb']:.0f} |")
 
 class Symmetric:
     "Scores a pair as the mean of both orders: a similarity is symmetric, a cross-encoder reading [CLS] a [SEP] b [SEP] is not."
@@ -208,7 +234,8 @@ def recipe(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("compare"); c.add_argument("--steps", type=int, default=300); c.add_argument("--batch-size", type=int, default=16)
+    c = sub.add_parser("speed"); c.add_argument("--steps", type=int, nargs="+", default=[120, 360]); c.add_argument("--rounds", type=int, default=2)
+    c.add_argument("--pairs", type=int, default=1920); c.add_argument("--batch-size", type=int, default=16)
     r = sub.add_parser("recipe"); r.add_argument("--epochs", type=float, default=4); r.add_argument("--batch-size", type=int, default=64)
     r.add_argument("--sampler", default="length_grouped"); r.add_argument("--lr", type=float, default=5e-5)
     r.add_argument("--no-test", action="store_true", help="choose recipes on dev: never score the test split")
@@ -220,13 +247,14 @@ def main():
     te = sub.add_parser("test"); te.add_argument("model"); te.add_argument("--symmetric", action="store_true")
     sd = sub.add_parser("side"); sd.add_argument("--epochs", type=float, default=4)
     ch = sub.add_parser("child"); ch.add_argument("--which"); ch.add_argument("--steps", type=int); ch.add_argument("--batch-size", type=int)
+    ch.add_argument("--pairs", type=int, default=1920)
     ch.add_argument("--recipe-epochs", type=float, default=None)
     a = ap.parse_args()
-    if a.cmd == "compare": compare(a)
+    if a.cmd == "speed": speed(a)
     elif a.cmd == "recipe": recipe(a)
     elif a.cmd == "test": test(a)
     elif a.cmd == "side": side(a)
     elif a.recipe_epochs is not None: seed003_child(a.which, a.recipe_epochs, a.batch_size)
-    else: child(a.which, a.steps, a.batch_size)
+    else: child(a.which, a.steps, a.batch_size, a.pairs)
 
 if __name__ == "__main__": main()

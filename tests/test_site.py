@@ -61,7 +61,7 @@ def test_link_checker_finds_a_broken_link(tmp_path):
     assert build_site.broken_links(tmp_path) == ["a.html: b.html (no such page)", "a.html: #nope (no anchor #nope on a.html)"]
 
 # each module and the page its chapter becomes
-PAGES = {"data": "data", "batches": "batches", "fmt": "fmt", "model": "model", "predict": "predict", "losses": "losses",
+PAGES = {"data": "data", "batches": "batches", "fmt": "fmt", "model": "model", "predict": "predict", "unpadded": "unpadded", "losses": "losses",
          "listwise": "listwise", "loop": "loop", "runs": "runs", "train": "train", "evaluation": "evaluation", "card_repair": "card_repair",
          "card": "card_read", "card_write": "card_write", "card_build": "card_build", "recipe": "recipe", "reproduce": "reproduce",
          "exercises": "exercises", "distill": "distill"}

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 from .model import CrossEncoder, activation_path as fullname
+from .unpadded import forward_path  # noqa: F401  (with it, CrossEncoder.forward skips the padding: see its chapter)
 
 # %% ../nbs/02_losses.ipynb #a0cc21e4
 class LossInputError(ValueError):
@@ -55,7 +56,7 @@ class CrossEncoderLoss(nn.Module):
         return labels.view(-1).to(self.model.device)
 
     def logits(self, a:Sequence[str], b:Sequence[str]) -> Tensor:
-        "Logits `[B, num_labels]` of the pairs `(a[i], b[i])`."
+        "Logits `[B, num_labels]` of the pairs `(a[i], b[i])`, through `CrossEncoder.forward` (unpadded where the model allows it)."
         return self.model(self.model.tokenize(list(zip(a, b))))
 
     def get_config_dict(self) -> dict: return {"activation_fn": fullname(self.activation_fn)}

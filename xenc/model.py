@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['TOKENIZER_FILES', 'PRECISIONS', 'offline_base_model', 'activation_path', 'load_activation', 'default_activation',
-           'quiet_transformers', 'check_pairs', 'CrossEncoder', 'tiny_cross_encoder']
+           'quiet_transformers', 'cpu_has_bf16', 'gpu_has_bf16', 'native_bf16', 'check_pairs', 'CrossEncoder',
+           'tiny_cross_encoder']
 
 # %% ../nbs/01_model.ipynb #89b72879
-import importlib, json, os, shutil, tempfile, warnings
+import functools, importlib, json, os, shutil, tempfile, warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -106,6 +107,26 @@ def _int8_copy(model):
         spec = {n: tq.per_channel_dynamic_qconfig for n, m in q.named_modules()
                 if isinstance(m, nn.Linear) and ".encoder." in f".{n}."}
         return tq.quantize_dynamic(q, spec, dtype=torch.qint8)
+
+# %% ../nbs/01_model.ipynb #ba7a95dd
+@functools.cache
+def cpu_has_bf16() -> bool:
+    "Whether this CPU has native bf16 instructions (AVX512-BF16 or AMX)."
+    try: flags = Path("/proc/cpuinfo").read_text()
+    except OSError: return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+def gpu_has_bf16(device=None, # a CUDA device (None: the current one)
+                ) -> bool:
+    "Whether this CUDA GPU computes in bf16 natively: compute capability 8.0 and up (A100, L4, H100), not a T4 or V100."
+    return torch.cuda.get_device_capability(device)[0] >= 8
+
+def native_bf16(device, # a torch device or its name
+               ) -> bool:
+    "Whether `device` computes in bf16 natively: a CPU with AVX512-BF16 or AMX, a GPU of compute capability 8.0 and up."
+    d = torch.device(device)
+    return cpu_has_bf16() if d.type == "cpu" else d.type == "cuda" and gpu_has_bf16(d)
+
 
 # %% ../nbs/01_model.ipynb #7f8ad9bc
 def check_pairs(pairs, # a list of (text_a, text_b)

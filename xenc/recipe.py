@@ -19,6 +19,7 @@ from .data import load_benchmark, load_pairs, detect_columns, PairDataError
 from .evaluation import ClassificationEvaluator, CorrelationEvaluator
 from .model import CrossEncoder, offline_base_model, load_activation
 from .train import TrainConfig, cpu_has_bf16, gpu_has_bf16
+from .loop import DEFAULT_OPTIM, OPTIMIZERS
 
 # %% ../nbs/06_recipe.ipynb #d364a771
 class ReproduceError(ValueError):
@@ -155,14 +156,13 @@ def config_from_card(card:ModelCard, # a parsed card
     kw.pop("warmup_ratio", None)
     swaps = []
     if device != "cuda":
-        if kw.get("optim") == "adamw_torch_fused": kw["optim"] = "adamw_torch"; swaps.append("optim: adamw_torch_fused -> adamw_torch (no GPU)")
         if kw.get("fp16"): kw["fp16"] = False; swaps.append("precision: fp16 -> fp32 (fp16 needs a GPU)")
         if kw.get("bf16") and not cpu_has_bf16(): kw["bf16"] = False; swaps.append("precision: bf16 -> fp32 (this CPU has no bf16)")
     elif kw.get("bf16") and torch.cuda.is_available() and not gpu_has_bf16():   # (Colab's free T4)
         cc = ".".join(map(str, torch.cuda.get_device_capability()))
         kw.update(bf16=False, fp16=True); swaps.append(f"precision: bf16 -> fp16 (this GPU has no native bf16: compute capability {cc}, e.g. a T4)")
-    if kw.get("optim") not in (None, "adamw_torch", "adamw_torch_fused"):
-        swaps.append(f"optim: {kw['optim']} -> adamw_torch (xenc trains with AdamW)"); kw["optim"] = "adamw_torch"
+    if kw.get("optim") not in (None, *OPTIMIZERS):
+        swaps.append(f"optim: {kw['optim']} -> {DEFAULT_OPTIM} (xenc trains with AdamW)"); kw["optim"] = DEFAULT_OPTIM
     if kw.get("lr_scheduler_type") not in (None, "linear", "cosine", "constant", "constant_with_warmup"):
         swaps.append(f"lr_scheduler_type: {kw['lr_scheduler_type']} -> linear"); kw["lr_scheduler_type"] = "linear"
     kw["save_strategy"] = "steps" if kw.get("save_strategy", "steps") != "no" else "no"

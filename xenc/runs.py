@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['NOT_IDENTITY', 'data_fingerprint', 'model_fingerprint', 'run_fingerprint', 'differences', 'clean_temporaries',
            'read_run', 'write_run', 'claim_output_dir', 'resumable', 'check_labels', 'best_metric', 'check_best_metric',
-           'check_steps']
+           'check_steps', 'resolve_precision', 'run_summary']
 
 # %% ../nbs/03a_runs.ipynb #f919a6e2
 import hashlib, json, os, shutil, time, uuid
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -18,7 +18,9 @@ from datasets import Dataset
 
 from .data import PairColumns
 from .model import CrossEncoder
-from .loop import RUN_FILE, TrainConfig, TrainConfigError, TrainingError, latest_checkpoint
+import torch
+from .loop import RUN_FILE, TrainConfig, TrainConfigError, TrainingError, latest_checkpoint, native_bf16
+from .unpadded import forward_path  # noqa: F401  (CrossEncoder.forward_path, named in the run's first line)
 
 # %% ../nbs/03a_runs.ipynb #30534a22
 NOT_IDENTITY = ("output_dir", "overwrite_output_dir", "num_train_epochs", "max_steps", "per_device_eval_batch_size", "eval_strategy",
@@ -202,3 +204,23 @@ def check_steps(n_batches:int, # batches in one epoch (all processes together)
         raise TrainConfigError(f"An epoch has {n_batches} batch(es) of {c.per_device_train_batch_size} pairs, fewer than gradient_accumulation_steps="
                                f"{c.gradient_accumulation_steps}: no optimizer step could ever be taken. Lower gradient_accumulation_steps "
                                "or the batch size, or train on more pairs.")
+
+# %% ../nbs/03a_runs.ipynb #9cd9fb3d
+def resolve_precision(c:TrainConfig, # its `bf16` (True, False or "auto") and `fp16`
+                      device, # where the model trains
+                     ) -> tuple[TrainConfig, str]:
+    "`c` with `bf16='auto'` settled for `device`, and the precision in words."
+    if c.bf16 == "auto":
+        native, where = native_bf16(device), "GPU" if torch.device(device).type == "cuda" else "CPU"
+        return replace(c, bf16=native), (f"bf16 autocast (bf16='auto': this {where} computes in bf16)" if native
+                                         else f"fp32 (bf16='auto': this {where} has no native bf16)")
+    return c, "fp16 autocast with a gradient scaler" if c.fp16 else "bf16 autocast" if c.bf16 else "fp32"
+
+def run_summary(c:TrainConfig, # the settled configuration
+                model:CrossEncoder, # the model it trains
+                total:int, # the run's optimizer steps
+                precision:str, # `resolve_precision`'s words
+               ) -> str:
+    "The line a run prints before its first step."
+    return (f"xenc.train: {total} steps of {c.per_device_train_batch_size * c.gradient_accumulation_steps} pairs on "
+            f"{model.device.type}, {precision}, {c.optim}, forward: {model.forward_path}")

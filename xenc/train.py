@@ -26,7 +26,8 @@ from .model import CrossEncoder
 from .loop import (TrainConfig, TrainConfigError, TrainingError, accumulate, autocast, check_config, cpu_has_bf16,
                        gpu_has_bf16, grad_scaler, latest_checkpoint, load_training_state, make_optimizer, make_scheduler,
                        optimizer_step, prune_checkpoints, resume, save_checkpoint)
-from .runs import best_metric, check_best_metric, check_labels, check_steps, claim_output_dir, run_fingerprint
+from .runs import (best_metric, check_best_metric, check_labels, check_steps, claim_output_dir, resolve_precision,
+                       run_fingerprint, run_summary)
 _all_ = ["TrainConfig", "TrainConfigError", "TrainingError", "check_config", "cpu_has_bf16", "gpu_has_bf16", "latest_checkpoint",
          "load_training_state", "autocast"]   # the loop's names a user of `train` needs, from here too
 
@@ -86,16 +87,19 @@ def dist_info() -> tuple[int, int]:
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
 
+class _Forward(torch.nn.Module):   # the class's forward (unpadded where it can be), as a module DDP can wrap
+    def __init__(self, model): super().__init__(); self.model = model
+    def forward(self, batch): return type(self.model).forward(self.model, batch)
 @contextmanager
 def data_parallel(model:CrossEncoder, # the model being trained
                  ):
     "Under torchrun, `model`'s forward runs through `DistributedDataParallel` inside the block (yields it; None in one process)."
     if dist_info()[1] == 1: yield None; return
     from torch.nn.parallel import DistributedDataParallel
-    ddp = DistributedDataParallel(model.model, device_ids=[model.device] if model.device.type == "cuda" else None,
+    ddp = DistributedDataParallel(_Forward(model), device_ids=[model.device] if model.device.type == "cuda" else None,
                                   broadcast_buffers=False)   # (buffers are constant here; no collective when process 0 evaluates alone)
     # gradients flow through DDP, which all-reduces them during backward; forwards without gradients (evaluation) skip it
-    model.__dict__["forward"] = lambda batch: (ddp if torch.is_grad_enabled() else model.model)(**batch).logits
+    model.__dict__["forward"] = lambda batch: ddp(batch) if torch.is_grad_enabled() else type(model).forward(model, batch)
     try: yield ddp
     finally: del model.__dict__["forward"]
 
@@ -263,7 +267,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
           track_emissions:bool|None=False, # measure energy and CO2 with codecarbon's offline tracker on process 0 (None: when installed)
          ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise)."
-    c, (rank, world) = config, dist_info()
+    (c, precision), (rank, world) = resolve_precision(config, model.device), dist_info()
     check_config(c, model, eval_dataset is not None or bool(evaluators))
     for ev in evaluators: getattr(ev, "bind", lambda m: None)(model)     # an evaluator's primary metric may depend on the model
     loss, cols = loss if loss is not None else default_loss(model), detect_columns(train_dataset.column_names)
@@ -273,6 +277,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
     total, lengths = plan(run)
     run.record, ck = claim_output_dir(c.output_dir, run_fingerprint(c, model, loss, train_dataset, cols), resume_from_checkpoint,
                                       c.overwrite_output_dir, write=rank == 0)
+    if rank == 0 and not c.disable_tqdm: print(run_summary(c, model, total, precision))
     tracker = _tracker(track_emissions, c.output_dir, rank)
     run.scheduler = make_scheduler(opt, c, total)
     random.seed(c.seed); np.random.seed(c.seed); torch.manual_seed(c.seed)
