@@ -5,7 +5,7 @@
         its defaults (random batches), xenc with length-grouped batches, and xenc with bf16 autocast where the CPU has
         native bf16. Each trains the offline base model (all-MiniLM-L6-v2, the same fresh 1-label head) on the first
         --pairs STS-B train pairs (scores / 5, BCE), lr 5e-5, seed 42, for each --steps, alone in a child process; the
-        rounds rotate the order. Prints samples/s (median of the rounds), the ratio to the reference, the share of the
+        rounds rotate the order. Prints samples/s (the fastest round of each), the ratio to the reference, the share of the
         matmul peak (measured here) reached on real-token FLOPs (forward + backward = 3 x the forward's), peak RSS.
     python benchmarks/train.py side [--epochs 4]
         The seed card 003 recipe (below) side by side in one run: sentence-transformers' CrossEncoderTrainer, xenc fp32,
@@ -103,12 +103,12 @@ def speed(args):
             order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
             for c, x in run_children(order, "--steps", str(steps), "--batch-size", str(args.batch_size), "--pairs", str(args.pairs)).items():
                 res.setdefault((c, steps), []).append(x)
-    print(f"\nSTS-B train, first {args.pairs} pairs, BCE, batch {args.batch_size}, lr 5e-5, seed 42, CPU; {args.rounds} interleaved rounds (median); "
+    print(f"\nSTS-B train, first {args.pairs} pairs, BCE, batch {args.batch_size}, lr 5e-5, seed 42, CPU; {args.rounds} interleaved rounds (the fastest of each); "
           f"matmul peak fp32 {peak[False]:.0f} GFLOP/s, bf16 {peak[True]:.0f} GFLOP/s; one epoch = {epoch_gflop:.0f} GFLOP on real tokens"
           + ("" if cpu_has_bf16() else "; no xenc bf16 row: this CPU has no native bf16 (AVX512-BF16 or AMX)") + "\n")
     print("| contender | steps | seconds | samples/s | x reference | GFLOP/s (real tokens) | % of matmul peak | peak RSS MB |\n|---|---|---|---|---|---|---|---|")
     for steps in args.steps:
-        med = {c: sorted(x["seconds"] for x in res[(c, steps)])[(args.rounds - 1) // 2] for c in contenders}
+        med = {c: min(x["seconds"] for x in res[(c, steps)]) for c in contenders}           # the fastest round of each
         gflop = epoch_gflop * steps * args.batch_size / args.pairs
         for c in contenders:
             sps, bf16 = steps * args.batch_size / med[c], c.endswith("bf16")
