@@ -10,7 +10,7 @@ cfg = cfg["DEFAULT"]
 
 # torch first and pinned where it matters: install `torch==2.13.0` before this package (see README);
 # the range below is satisfied by it, so pip never resolves a multi-GB CUDA build on its own.
-requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pandas", "numpy",
+requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pandas", "numpy", "fastcore>=1.5,<1.13",
                 "matplotlib", "seaborn", "scikit-learn", "scipy", "tqdm", "safetensors", "pyyaml", "jinja2"]
 extras = {
     # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
@@ -37,7 +37,7 @@ setuptools.setup(
     keywords=cfg["keywords"].split(),
     python_requires=">=" + cfg["min_python"],
     packages=setuptools.find_packages(include=["xenc", "xenc.*"]),
-    package_data={"xenc": ["_data/stsb/*"]},
+    package_data={"xenc": ["_data/stsb/*", "_data/seeds/*"]},
     include_package_data=True,
     install_requires=requirements,
     extras_require=extras,

@@ -9,7 +9,7 @@ __all__ = ['Section', 'sections', 'find', 'parse_tables', 'CardDataset', 'ModelC
 import ast, json, re
 from dataclasses import dataclass, field
 
-from .card_repair import front_matter, repair_mojibake
+from .card_repair import front_matter, repair_mojibake, seed_card, seed_cards, seeds_dir  # noqa: F401 (the seed cards, from here too)
 
 # %% ../nbs/05b_card_read.ipynb #1731e14b
 @dataclass

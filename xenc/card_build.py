@@ -137,7 +137,7 @@ def _log_rows(result, extra_results:list) -> tuple[list, int|None]:
 
 # %% ../nbs/05d_card_build.ipynb #1737f04a
 def model_card(model, # the trained CrossEncoder
-               base_model:str|None=None, # hub id of the model training started from (default: the model config's name)
+               base_model:str|None=None, # hub id of the model training started from (default: the model's origin, `model.base_model`)
                train_dataset=None, # the training pairs (their statistics go on the card)
                train_name:str|None=None, # its name on the card
                train_hub_id:str|None=None, # its hub id, if any
@@ -158,7 +158,7 @@ def model_card(model, # the trained CrossEncoder
               ) -> ModelCard:
     "The `ModelCard` of a trained model: what `render_card` and `save_pretrained` write."
     cfg = model.config
-    base = base_model or getattr(cfg, "_name_or_path", None) or None
+    base = base_model or getattr(model, "base_model", None)     # the hub id it came from (xenc.model.model_origin), never a path
     card = ModelCard(base_model=base, model_id=model_id, num_labels=model.num_labels, max_seq_length=model.max_length,
                      architecture=(cfg.architectures or [type(model.model).__name__])[0], language=language, license=license,
                      emissions=emissions or getattr(result, "emissions", None), framework_versions=framework_versions())

@@ -93,9 +93,9 @@ class CorrelationEvaluator(Evaluator):
 
     def plot(self, ax=None):
         "Predicted against gold scores."
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt, seaborn as sns
         ax = ax or plt.subplots(figsize=(4, 4))[1]
-        ax.scatter(self.gold, self.last_scores, s=6, alpha=0.5)
+        sns.regplot(x=self.gold, y=self.last_scores, ax=ax, scatter_kws={"s": 6, "alpha": 0.5}, line_kws={"color": "tab:red"})   # with a fitted line
         ax.set_xlabel("gold score"); ax.set_ylabel("model score")
         ax.set_title(f"{self.name or 'correlation'}: Spearman {spearmanr(self.gold, self.last_scores)[0]:.3f}")
         return ax
@@ -204,7 +204,7 @@ class ClassificationEvaluator(Evaluator):
 @patch
 def plot(self:ClassificationEvaluator):
     "Precision-recall curve with the chosen thresholds and score histograms per class (1 label), or the confusion matrix."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt, seaborn as sns
     s, y = self.last_scores, self.labels
     if s.ndim == 1:
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -214,14 +214,13 @@ def plot(self:ClassificationEvaluator):
         m = self.last_metrics
         a1.scatter([m["recall"]], [m["precision"]], color="red", zorder=3, label=f"best F1 {m['f1']:.3f} at {m['f1_threshold']:.3f}")
         a1.legend(fontsize=8)
-        for c in (0, 1): a2.hist(s[y == c], bins=30, alpha=0.6, label=f"label {c}")
-        a2.axvline(m["accuracy_threshold"], color="k", ls="--", label="best-accuracy threshold")
-        a2.set_xlabel("score"); a2.legend(fontsize=8); a2.set_title("scores per class")
+        sns.histplot(x=s, hue=[f"label {c}" for c in y], bins=30, kde=True, stat="density", common_norm=False, ax=a2)   # densities, one per class
+        a2.axvline(m["accuracy_threshold"], color="k", ls="--")
+        a2.set_xlabel("score"); a2.set_title("scores per class (dashed: best-accuracy threshold)")
     else:
         fig, ax = plt.subplots(figsize=(4, 3.5))
         cm = confusion_matrix(y, s.argmax(1), labels=range(s.shape[1]))
-        ax.imshow(cm, cmap="Blues")
-        for (i, j), v in np.ndenumerate(cm): ax.text(j, i, v, ha="center", va="center")
+        sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, square=True, ax=ax)
         ax.set_xlabel("predicted"); ax.set_ylabel("gold"); ax.set_title("confusion matrix")
     fig.tight_layout()
     return fig

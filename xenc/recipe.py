@@ -7,11 +7,13 @@ __all__ = ['ReproduceError', 'check_card', 'RecipeData', 'offline_benchmark', 's
            'config_from_card', 'Recipe', 'total_steps', 'build_recipe', 'loss_class', 'make_loss', 'make_evaluators']
 
 # %% ../nbs/06_recipe.ipynb #2a346c2b
-import math
+import ast, math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
+import transformers
+from transformers import SchedulerType
 
 import xenc.listwise, xenc.losses
 from .card import ModelCard, parse_card
@@ -140,6 +142,11 @@ def online_data(card:ModelCard, # a parsed card
 # %% ../nbs/06_recipe.ipynb #ad19b007
 _CONFIG_FIELDS = {f.name for f in fields(TrainConfig)} - {"output_dir", "disable_tqdm"}
 
+def _literal(s:str):
+    "A Python literal as a card writes it (`{'num_cycles': 2}`), None when it is not one."
+    try: return ast.literal_eval(s)
+    except (ValueError, SyntaxError): return None
+
 def config_from_card(card:ModelCard, # a parsed card
                      device:str, # `cpu` or `cuda`: picks bf16/fp16 and the optimizer
                      output_dir:str, # checkpoints go here
@@ -163,8 +170,10 @@ def config_from_card(card:ModelCard, # a parsed card
         kw.update(bf16=False, fp16=True); swaps.append(f"precision: bf16 -> fp16 (this GPU has no native bf16: compute capability {cc}, e.g. a T4)")
     if kw.get("optim") not in (None, *OPTIMIZERS):
         swaps.append(f"optim: {kw['optim']} -> {DEFAULT_OPTIM} (xenc trains with AdamW)"); kw["optim"] = DEFAULT_OPTIM
-    if kw.get("lr_scheduler_type") not in (None, "linear", "cosine", "constant", "constant_with_warmup"):
-        swaps.append(f"lr_scheduler_type: {kw['lr_scheduler_type']} -> linear"); kw["lr_scheduler_type"] = "linear"
+    if isinstance(kw.get("lr_scheduler_kwargs"), str): kw["lr_scheduler_kwargs"] = _literal(kw["lr_scheduler_kwargs"]) or None
+    if kw.get("lr_scheduler_type") not in (None, *[s.value for s in SchedulerType]):      # a name newer than this transformers
+        swaps.append(f"lr_scheduler_type: {kw['lr_scheduler_type']} -> linear (not in transformers {transformers.__version__})")
+        kw["lr_scheduler_type"], kw["lr_scheduler_kwargs"] = "linear", None
     kw["save_strategy"] = "steps" if kw.get("save_strategy", "steps") != "no" else "no"
     kw.setdefault("save_total_limit", 1)                       # checkpoints are for resuming here; keep the last one
     return TrainConfig(output_dir=output_dir, disable_tqdm=not progress, **kw), swaps

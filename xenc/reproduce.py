@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 from .batches import make_batch
-from .card import ModelCard
+from .card import ModelCard, seed_card, seed_cards
 from .data import detect_columns
 from .card_build import compare_results, hardware, model_card, usage_output
-from .card_write import is_hub_id, render_card
-from .model import CrossEncoder, offline_base_model, quiet_transformers
+from .card_write import render_card
+from .model import CrossEncoder, _version, quiet_transformers
 from .recipe import Recipe, ReproduceError, build_recipe, make_evaluators, make_loss, total_steps
 from .loop import RUN_FILE, TrainConfigError, TrainingError, autocast
 from .runs import resumable, run_fingerprint
@@ -117,9 +117,7 @@ def run_recipe(recipe:Recipe, # what to run
     except TrainConfigError as e: raise ReproduceError(f"{e} (xenc reproduce: choose another --out, or pass --overwrite)") from e
     model.save_pretrained(out)             # the trained weights are safe before anything else can fail
     t_eval = time.perf_counter()
-    card = model_card(model, base_model=recipe.base_model if is_hub_id(recipe.base_model) else
-                      ("sentence-transformers/all-MiniLM-L6-v2" if recipe.offline and recipe.base_model == str(offline_base_model()) else recipe.base_model),
-                      train_dataset=recipe.data.train, train_name=recipe.data.name, train_hub_id=recipe.data.hub_id,
+    card = model_card(model, train_dataset=recipe.data.train, train_name=recipe.data.name, train_hub_id=recipe.data.hub_id,
                       eval_dataset=recipe.data.eval, loss=loss, config=c, result=result, evaluators=evaluators,
                       language=recipe.card.language, model_id=None, tokenizer=None)
     eval_wall = time.perf_counter() - t_eval
@@ -151,6 +149,7 @@ def _has_head(path) -> bool:
 # %% ../nbs/06a_reproduce.ipynb #9dbadbab
 def report(r:Reproduction, # what `run_recipe` returned
            where:str|None=None, # how to name the model's folder (None: its path)
+           shown:int=0, # swaps already printed (the recipe's, before the run): only later ones are listed
           ) -> str:
     "The published-against-reproduced table, with the hardware, the times and what was swapped."
     f = lambda v: "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
@@ -163,7 +162,7 @@ def report(r:Reproduction, # what `run_recipe` returned
               f"time: training {s['training'] / 60:.1f} min, evaluation {(s['evaluation during training'] + s['final evaluation']) / 60:.1f} min, "
               f"wall {s['wall'] / 60:.1f} min", f"model and card: {where or r.out}"]
     if not r.published.results: lines.append("the published card reports no evaluation: the reproduced values have nothing to compare with")
-    lines += [f"swapped: {w}" for w in r.swaps]
+    lines += [f"swapped: {w}" for w in r.swaps[shown:]]
     return "\n".join(lines)
 
 # %% ../nbs/06a_reproduce.ipynb #25bb5a99
@@ -180,9 +179,10 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
         ) -> int:
     "The `xenc` command: `xenc reproduce CARD [--offline] [--data-dir DIR] [--max-minutes M] [--out DIR]`."
     p = argparse.ArgumentParser(prog="xenc", description="xenc: reproduce published cross-encoder model cards.")
+    p.add_argument("--version", action="version", version=f"xenc {_version()}")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("reproduce", help="read a model card, rerun its recipe, compare published with reproduced")
-    r.add_argument("card", help="path to the model card (README.md) to reproduce")
+    r.add_argument("card", help="path to the model card (README.md) to reproduce, or the number of a seed card that ships with xenc (000-004)")
     r.add_argument("--offline", action="store_true", help="use the offline base model and the local data instead of the hub")
     r.add_argument("--data-dir", default=None, help="folder of the offline data (default: $XENC_DATA_DIR)")
     r.add_argument("--base-model", default=None, help="start from this model folder or hub id instead of the card's base model")
@@ -197,6 +197,7 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if a.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     card_path = Path(a.card)
+    if not card_path.exists() and a.card in seed_cards(): card_path = seed_card(a.card)
     if not card_path.is_file():
         print(f"xenc reproduce: {card_path} is not a file: give the path of a model card (README.md).", file=sys.stderr); return 2
     out = Path(a.out or Path("xenc-reproduce") / card_path.stem)
@@ -204,11 +205,12 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
         recipe = build_recipe(card_path, offline=a.offline, data_dir=a.data_dir, base_model=a.base_model, output_dir=out,
                               max_train=a.max_train, max_eval=a.max_eval, progress=sys.stderr.isatty())
         print(f"reproducing {card_path.name}: {recipe.card.title or ''}\n{recipe._repr_markdown_()}\n", flush=True)
+        shown = len(recipe.swaps)                      # listed above, with the recipe
         rep = run_recipe(recipe, out, a.max_minutes, resume=a.resume, overwrite=a.overwrite)
     except (ReproduceError, TrainConfigError, PairDataError, OSError, ValueError) as e:    # what was given cannot work: say what
         print(f"xenc reproduce: {e}", file=sys.stderr); return 2
     except TrainingError as e: print(f"xenc reproduce: training stopped: {e}", file=sys.stderr); return 1
     except KeyboardInterrupt:
         print(f"xenc reproduce: interrupted. Run the same command again to resume from the last checkpoint in {out}.", file=sys.stderr); return 130
-    print(report(rep))
+    print(report(rep, shown=shown))
     return 0

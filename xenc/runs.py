@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['NOT_IDENTITY', 'data_fingerprint', 'model_fingerprint', 'run_fingerprint', 'differences', 'clean_temporaries',
-           'read_run', 'write_run', 'claim_output_dir', 'resumable', 'check_labels', 'best_metric', 'check_best_metric',
-           'check_steps', 'resolve_precision', 'run_summary']
+           'read_run', 'write_run', 'claim_output_dir', 'resumable', 'check_labels', 'check_dataset', 'best_metric',
+           'check_best_metric', 'check_steps', 'resolve_precision', 'run_summary', 'run_done']
 
 # %% ../nbs/03a_runs.ipynb #f919a6e2
 import hashlib, json, os, shutil, time, uuid
@@ -174,6 +174,22 @@ def check_labels(loss_fn, # the training loss; its `label_range` (if any) bounds
                                f"{y.min():g} to {y.max():g} ({len(bad)} rows outside; first: row {bad[0]}, {y[bad[0]]:g}). Scale the labels "
                                f"into {lo_ok:g}..{hi_ok:g} (scores on 0..5: divide by 5), or use MSELoss for unbounded scores.")
 
+# %% ../nbs/03a_runs.ipynb #14e79760
+def check_dataset(ds, # what was passed as `name`
+                  name:str="train_dataset", # the argument, for the message
+                 ):
+    "Refuse anything but a `datasets.Dataset`, naming what it is and how to get one."
+    from datasets import DatasetDict, IterableDataset, IterableDatasetDict
+    if isinstance(ds, Dataset): return
+    if isinstance(ds, (DatasetDict, IterableDatasetDict)):
+        raise TrainConfigError(f"{name} is a {type(ds).__name__} with the splits {list(ds)}, not one Dataset: pass one split, "
+                               f"e.g. {name}=data[{next(iter(ds), 'train')!r}].")
+    if isinstance(ds, IterableDataset):
+        raise TrainConfigError(f"{name} is a streaming IterableDataset: training shuffles and sizes the whole set. Load it without "
+                               "streaming=True, or take a slice: Dataset.from_list(list(ds.take(10_000))).")
+    raise TrainConfigError(f"{name} is a {type(ds).__name__}, not a datasets.Dataset: turn it into one with xenc.data.load_pairs(...), "
+                           "which reads lists of (a, b, label), DataFrames, dicts of columns and files.")
+
 # %% ../nbs/03a_runs.ipynb #39b633f7
 def best_metric(c:TrainConfig, # `metric_for_best_model`, `greater_is_better`
                 evaluators:Sequence, # the first one's primary metric is the default
@@ -224,3 +240,10 @@ def run_summary(c:TrainConfig, # the settled configuration
     "The line a run prints before its first step."
     return (f"xenc.train: {total} steps of {c.per_device_train_batch_size * c.gradient_accumulation_steps} pairs on "
             f"{model.device.type}, {precision}, {c.optim}, forward: {model.forward_path}")
+
+def run_done(st:dict, # the loop's final state
+             checkpoint:Path|None, # the run's last checkpoint (None: none saved)
+            ) -> str:
+    "The line a run prints after its last step: steps, training time, the mean training loss and its last checkpoint."
+    loss = f"training loss {st['loss_sum'] / st['step']:.4f}" if st["step"] else "no step taken"
+    return f"xenc.train: done, {st['step']} steps in {st['train_seconds']:.1f} s, {loss}; last checkpoint: {checkpoint or 'none (save_strategy=no)'}"

@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['eval_loss', 'evaluate', 'track_best', 'dist_info', 'data_parallel', 'broadcast_stop', 'emissions_tracker',
            'emissions_record', 'measured', 'TrainResult', 'Run', 'fresh_state', 'plan', 'is_due', 'train_step',
-           'after_step', 'train', 'plot_log', 'TrainConfig', 'TrainConfigError', 'TrainingError', 'check_config',
-           'cpu_has_bf16', 'gpu_has_bf16', 'latest_checkpoint', 'load_training_state', 'autocast']
+           'after_step', 'step_by_metric', 'finish', 'train', 'plot_log', 'TrainConfig', 'TrainConfigError',
+           'TrainingError', 'check_config', 'cpu_has_bf16', 'gpu_has_bf16', 'latest_checkpoint', 'load_training_state',
+           'autocast']
 
 # %% ../nbs/03b_train.ipynb #d2732a1a
-import math, random, time
+import math, random, sys, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,11 @@ from .batches import epoch_batches, make_batch, pair_lengths
 from .data import PairColumns, detect_columns
 from .losses import default_loss
 from .model import CrossEncoder
-from .loop import (TrainConfig, TrainConfigError, TrainingError, accumulate, autocast, check_config, cpu_has_bf16,
+from .loop import (TrainConfig, TrainConfigError, TrainingError, accumulate, autocast, check_config, check_schedule, cpu_has_bf16,
                        gpu_has_bf16, grad_scaler, latest_checkpoint, load_training_state, make_optimizer, make_scheduler,
-                       optimizer_step, prune_checkpoints, resume, save_checkpoint)
-from .runs import (best_metric, check_best_metric, check_labels, check_steps, claim_output_dir, resolve_precision,
-                       run_fingerprint, run_summary)
+                       optimizer_step, prune_checkpoints, resume, save_checkpoint, steps_by_metric)
+from .runs import (best_metric, check_best_metric, check_dataset, check_labels, check_steps, claim_output_dir, resolve_precision,
+                       run_done, run_fingerprint, run_summary)
 _all_ = ["TrainConfig", "TrainConfigError", "TrainingError", "check_config", "cpu_has_bf16", "gpu_has_bf16", "latest_checkpoint",
          "load_training_state", "autocast"]   # the loop's names a user of `train` needs, from here too
 
@@ -158,6 +159,7 @@ class TrainResult:
     config: TrainConfig  # the configuration of the run
     stopped_early: bool = False  # whether early stopping ended it
     emissions: dict | None = None  # codecarbon's measurement of this process's run (the card's `co2_eq_emissions`), when tracked
+    training_loss: float | None = None  # the mean training loss over all steps (Hugging Face's `training_loss`)
     @property
     def total_seconds(self): return self.training_seconds + self.evaluation_seconds
     @property
@@ -191,7 +193,7 @@ class Run:
 def fresh_state() -> dict:
     "Where a new run stands; checkpoints save it, a resumed run restores it."
     return {"step": 0, "epoch": 0, "batch_in_epoch": 0, "log": [], "best_metric": None, "best_checkpoint": None, "bad_evals": 0,
-            "train_seconds": 0.0, "eval_seconds": 0.0}
+            "train_seconds": 0.0, "eval_seconds": 0.0, "loss_sum": 0.0}
 
 def plan(run:Run, # the run
         ) -> tuple[int, list|None]:
@@ -222,7 +224,7 @@ def train_step(run:Run, # the run
     st["batch_in_epoch"] += len(micro)
     losses = accumulate(run.loss_fn, micro, c, run.scaler, run.model.device, f"step {st['step'] + 1} (epoch {st['epoch']})", run.ddp, run.world)
     optimizer_step([p for p in run.model.parameters() if p.requires_grad], run.optimizer, run.scheduler, run.scaler, c.max_grad_norm)
-    st["step"] += 1
+    st["step"] += 1; st["loss_sum"] = st.get("loss_sum", 0.0) + sum(losses)
     return losses
 
 # %% ../nbs/03b_train.ipynb #527c3261
@@ -242,12 +244,40 @@ def after_step(run:Run, # the run
         row.update(evaluate(run.model, run.loss_fn, run.eval_dataset, run.evaluators, run.cols, c, st))
         stop = track_best(st, row, *best, c)
     if do_eval: stop = broadcast_stop(stop, run.world)
+    if do_eval and steps_by_metric(run.scheduler): step_by_metric(run, row.get(best[0]), best[0])
     if row: st["log"].append({"epoch": round(epoch_pos, 4), "step": st["step"], **row})
     if (is_due(c.save_strategy, c.save_steps, st["step"], epoch_end) or (c.load_best_model_at_end and do_eval)) and run.rank == 0:
         save_checkpoint(c.output_dir, st["step"], run.model, run.optimizer, run.scheduler, st, run.scaler, run.record)
         prune_checkpoints(c.output_dir, c.save_total_limit, st["best_checkpoint"], run.record["run"] if run.record else None)
     if run.world > 1: torch.distributed.barrier()
     return stop
+
+def step_by_metric(run:Run, # the run, with a metric-following schedule
+                   value:float|None, # process 0's value of the metric (None elsewhere)
+                   metric:str, # its name, for the message
+                  ):
+    "Step `reduce_lr_on_plateau`/`greedy` with process 0's metric, on every process (as Hugging Face's trainer does after each evaluation)."
+    v = torch.tensor([math.nan if value is None else float(value)])
+    if run.world > 1: torch.distributed.broadcast(v, 0)
+    if math.isnan(v.item()): raise TrainingError(f"lr_scheduler_type {run.c.lr_scheduler_type!r} follows {metric}, which this evaluation "
+                                                 "did not give: set metric_for_best_model to a metric it logs.")
+    run.scheduler.step(v.item())
+
+def finish(run:Run, # the run
+           st:dict, # its state after the last step
+           window:list, # the micro-batch losses since the last logged one
+           epoch_pos:float, # the epoch reached, with its fraction
+           total:int, # the run's planned steps
+          ) -> Path|None:
+    "Log the last steps' loss when the last row lacks it, save the last step (`save_strategy='steps'`) unless saved; the last checkpoint."
+    c, last = run.c, Path(run.c.output_dir) / f"checkpoint-{st['step']}"
+    if window:
+        if not st["log"] or st["log"][-1]["step"] != st["step"]: st["log"].append({"epoch": round(epoch_pos, 4), "step": st["step"]})
+        st["log"][-1]["loss"] = sum(window) / len(window) * c.gradient_accumulation_steps; window.clear()
+    if c.save_strategy == "steps" and st["step"] >= total and not last.is_dir() and run.rank == 0:   # as Hugging Face's trainer
+        save_checkpoint(c.output_dir, st["step"], run.model, run.optimizer, run.scheduler, st, run.scaler, run.record)
+        prune_checkpoints(c.output_dir, c.save_total_limit, st["best_checkpoint"], run.record["run"] if run.record else None)
+    return latest_checkpoint(c.output_dir, run.record["run"] if run.record else None) if c.save_strategy != "no" else None
 
 # %% ../nbs/03b_train.ipynb #5d50f1ba
 def _tracker(track_emissions, output_dir, rank):
@@ -263,12 +293,14 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
           eval_dataset:Dataset|None=None, # pairs for the validation loss (None: no validation loss)
           evaluators:Sequence=(), # run at each evaluation; their metrics join the log
           resume_from_checkpoint:str|bool|None=None, # a checkpoint folder, or True for the latest in `output_dir`
-          callback:Callable|None=None, # called after every step with the loop's state (a dict: step, epoch, log, ...)
+          callback:Callable|None=None, # called after every step with the loop's state (a dict: step, epoch, log, ...; read, don't change)
           track_emissions:bool|None=False, # measure energy and CO2 with codecarbon's offline tracker on process 0 (None: when installed)
          ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise)."
     (c, precision), (rank, world) = resolve_precision(config, model.device), dist_info()
-    check_config(c, model, eval_dataset is not None or bool(evaluators))
+    check_dataset(train_dataset)
+    if eval_dataset is not None: check_dataset(eval_dataset, "eval_dataset")
+    check_config(c, model, eval_dataset is not None or bool(evaluators)); check_schedule(c, eval_dataset is not None or bool(evaluators))
     for ev in evaluators: getattr(ev, "bind", lambda m: None)(model)     # an evaluator's primary metric may depend on the model
     loss, cols = loss if loss is not None else default_loss(model), detect_columns(train_dataset.column_names)
     check_labels(loss, train_dataset, cols); check_best_metric(c, evaluators, eval_dataset is not None)
@@ -282,7 +314,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
     run.scheduler = make_scheduler(opt, c, total)
     random.seed(c.seed); np.random.seed(c.seed); torch.manual_seed(c.seed)
     st = resume(model, opt, run.scheduler, run.scaler, ck, c.output_dir) if ck else fresh_state()
-    best, window, stop = best_metric(c, evaluators), [], False
+    best, window, stop, pos = best_metric(c, evaluators), [], False, st["epoch"]
     from tqdm.auto import tqdm
     bar = tqdm(total=total, initial=st["step"], disable=c.disable_tqdm or rank != 0, desc="train")
     with measured(tracker) as emissions, data_parallel(model) as run.ddp:    # the tracker stops with the run, finished or not
@@ -294,14 +326,18 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
                 t0 = time.perf_counter()
                 window += train_step(run, st, batches)
                 bar.update(); st["train_seconds"] += time.perf_counter() - t0
-                stop = after_step(run, st, window, st["batch_in_epoch"] >= usable, st["epoch"] + st["batch_in_epoch"] / len(batches), best)
+                pos = st["epoch"] + st["batch_in_epoch"] / len(batches)
+                stop = after_step(run, st, window, st["batch_in_epoch"] >= usable, pos, best)
                 if callback: callback(st)
             if st["batch_in_epoch"] >= usable: st["epoch"] += 1; st["batch_in_epoch"] = 0
         bar.close()
+        last = finish(run, st, window, pos, total)
+    if rank == 0 and not c.disable_tqdm: print(run_done(st, last))
     if c.load_best_model_at_end and st["best_checkpoint"]:
         model.model.load_state_dict(CrossEncoder(st["best_checkpoint"], device=str(model.device)).model.state_dict())
     model.eval()
-    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop, emissions or None)
+    return TrainResult(st["log"], st["train_seconds"], st["eval_seconds"], st["best_checkpoint"], st["best_metric"], c, stop, emissions or None,
+                       st["loss_sum"] / st["step"] if st["step"] and "loss_sum" in st else None)
 
 # %% ../nbs/03b_train.ipynb #ccd24baf
 def plot_log(result:TrainResult, # what `train` returned
@@ -319,3 +355,9 @@ def plot_log(result:TrainResult, # what `train` returned
     if metrics: axes[0, 1].set_xlabel("step"); axes[0, 1].legend(); axes[0, 1].set_title("evaluation")
     fig.tight_layout()
     return fig
+
+# %% ../nbs/03b_train.ipynb #a6d8c014
+class _CallableModule(type(sys.modules[__name__])):
+    "This module, callable as `train()`: `from xenc import train` then `train(model, config, data)`."
+    def __call__(self, *args, **kwargs): return train(*args, **kwargs)
+if __name__ == "xenc.train": sys.modules[__name__].__class__ = _CallableModule
