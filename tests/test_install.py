@@ -2,7 +2,6 @@
 and STS-B as package data, and `xenc --version`; nothing of the development tools or the reference library comes with it."""
 import os, subprocess, sys
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

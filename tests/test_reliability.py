@@ -1,22 +1,22 @@
 """The faults a careful user meets, one test each (the table in nbs/reliability.ipynb names them): a run owns its folder,
 settings that cannot work stop before the first step, loading says what it did, errors name the file and the fix,
 and `predict` streams."""
-import contextlib, io, json, os, re, signal, subprocess, sys, warnings
+import contextlib, io, json, os, re, signal, subprocess, sys
 from pathlib import Path
 
 import pytest
 import torch
 from datasets import Dataset
 
+from xenc.card import seeds_dir
 from xenc.data import PairDataError, load_benchmark, load_pairs
 from xenc.evaluation import ClassificationEvaluator
 from xenc.loop import TrainConfig, TrainConfigError, TrainingError, latest_checkpoint
-from xenc.losses import BinaryCrossEntropyLoss
 from xenc.model import CrossEncoder
 from xenc.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
+SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or seeds_dir())   # the seed cards, shipped with xenc
 
 
 @pytest.fixture(scope="module")

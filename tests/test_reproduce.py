@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from xenc.card import parse_card
+from xenc.card import parse_card, seeds_dir
 
-SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "seeds")
+SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or seeds_dir())   # the seed cards, shipped with xenc
 CARD_003 = SEEDS / "003_b26cdff40d2cc7f3.txt"
 
 

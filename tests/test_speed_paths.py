@@ -1,11 +1,9 @@
 """The fast training paths change no result: the unpadded forward equals the transformers forward (logits and gradients),
 training through it gives the same model, the optimizer names are Hugging Face's, and bf16='auto' is settled and said."""
-import tempfile
 import pytest, torch
 from torch import nn
 from xenc.data import load_benchmark
 from xenc.model import CrossEncoder, offline_base_model, tiny_cross_encoder
-from xenc.unpadded import unpadded_logits
 from xenc import train as T
 from xenc.loop import DEFAULT_OPTIM, make_optimizer
 
