@@ -287,13 +287,13 @@ def load_benchmark(name:str, # "stsb", "snli", "rte" or "lcqmc"
     if split not in known and SPLIT_ALIASES.get(split) in known: split = SPLIT_ALIASES[split]
     if split not in known: raise PairDataError(f"{name} has no split {split!r}: {advice.get(split, 'choose one of ' + str(list(known)))}.")
     root = Path(data_dir) if data_dir else find_data_dir()
-    path = (root or Path("DATA_DIR")) / folder / files.get(split, "")
+    path = (where := (root or Path("DATA_DIR")) / folder) / files.get(split, "")
     if key == "stsb" and not path.is_file(): path = packaged_data_dir() / folder / files[split]
     if split in files and path.is_file(): ds = reader(path)
     elif split in hub_splits and hub_allowed(): ds = _from_hub(key, split, columns)
     else: raise PairDataError(
         f"{name} {split}: {f'{path} is not there' if split in files else advice[split]}, and the Hugging Face hub is off (HF_HUB_OFFLINE or "
-        f"HF_DATASETS_OFFLINE is set). Fill {(root or Path('DATA_DIR')) / folder}/ with {files.get(split) or 'that split'} (the layout of "
+        f"HF_DATASETS_OFFLINE is set). Fill {where}/ with {files.get(split) or 'that split'} (the layout of "
         f"xenc's offline data) and pass data_dir= or set XENC_DATA_DIR, or allow the hub to load {hub}" + (f" ({config})" if config else "") + ".")
     return validate_pairs(ds.select_columns(list(columns)), PairColumns(columns[:2], columns[2]), num_labels=num_labels)
 

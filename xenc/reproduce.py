@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .batches import make_batch
-from .card import ModelCard, seed_card, seed_cards
+from .card import ModelCard, seed_cards
 from .data import detect_columns
 from .card_build import compare_results, hardware, model_card, usage_output
 from .card_write import render_card
@@ -197,7 +197,7 @@ def main(argv:list|None=None, # the command line (None: `sys.argv[1:]`)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if a.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     card_path = Path(a.card)
-    if not card_path.exists() and a.card in seed_cards(): card_path = seed_card(a.card)
+    if not card_path.exists() and (seed := seed_cards().get(a.card)): card_path = seed
     if not card_path.is_file():
         print(f"xenc reproduce: {card_path} is not a file: give the path of a model card (README.md).", file=sys.stderr); return 2
     out = Path(a.out or Path("xenc-reproduce") / card_path.stem)

@@ -300,7 +300,7 @@ def train(model:CrossEncoder, # the `CrossEncoder` to train
     (c, precision), (rank, world) = resolve_precision(config, model.device), dist_info()
     check_dataset(train_dataset)
     if eval_dataset is not None: check_dataset(eval_dataset, "eval_dataset")
-    check_config(c, model, eval_dataset is not None or bool(evaluators)); check_schedule(c, eval_dataset is not None or bool(evaluators))
+    check_config(c, model, has_eval := eval_dataset is not None or bool(evaluators)); check_schedule(c, has_eval)
     for ev in evaluators: getattr(ev, "bind", lambda m: None)(model)     # an evaluator's primary metric may depend on the model
     loss, cols = loss if loss is not None else default_loss(model), detect_columns(train_dataset.column_names)
     check_labels(loss, train_dataset, cols); check_best_metric(c, evaluators, eval_dataset is not None)
