@@ -24,10 +24,15 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_
 if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi
 if [ -z "${XENC_SEEDS_DIR:-}" ] && [ -d ../shared/seeds ]; then XENC_SEEDS_DIR=$(cd ../shared/seeds && pwd); export XENC_SEEDS_DIR; fi
 
+# Everything the notebooks and tests write to temporary folders (checkpoints, venvs: several GB in a full run)
+# goes into one folder that is removed when the run ends, whatever its outcome
+XENC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xenc-tests-XXXXXX"); export TMPDIR=$XENC_TMP
+trap 'rm -rf "$XENC_TMP"' EXIT
+
 echo "== 1/3 the package and README are what the notebooks export; the benchmark scripts compile"
 python tests/check_sync.py
 python -m py_compile benchmarks/*.py
 echo "== 2/3 every notebook as a test (nbval, strict outputs; nbdev flags honoured)"
 python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg nbs/
 echo "== 3/3 tests/ (the docs site among them)"
-python -m pytest -p no:cacheprovider -q tests/
+python -m pytest -p no:cacheprovider -o tmp_path_retention_policy=failed -q tests/
