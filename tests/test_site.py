@@ -49,7 +49,7 @@ def test_plots_are_on_the_pages(site):
         page = by_stem[title.splitlines()[0][2:].strip()]
         imgs = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("img", src=re.compile("^data:image/png"))
         assert len(imgs) >= figs, f"{nb.name}: {figs} figures stored, {len(imgs)} on {page.name}"
-        if nb.stem in ("00_data", "00a_batches", "02_losses", "02a_listwise", "03_loop", "03b_train", "04_evaluation", "08_distill"): assert figs >= 1, f"{nb.name} should show its curves or distributions"
+        if nb.stem in ("00_data", "00a_batches", "02_losses", "02a_listwise", "03_loop", "03b_train", "04_evaluation", "08_distill", "09_rerank"): assert figs >= 1, f"{nb.name} should show its curves or distributions"
 
 def test_internal_links_resolve(site):
     _, bad = site
@@ -64,7 +64,7 @@ def test_link_checker_finds_a_broken_link(tmp_path):
 PAGES = {"data": "data", "batches": "batches", "fmt": "fmt", "model": "model", "predict": "predict", "unpadded": "unpadded", "losses": "losses",
          "listwise": "listwise", "loop": "loop", "runs": "runs", "train": "train", "evaluation": "evaluation", "card_repair": "card_repair",
          "card": "card_read", "card_write": "card_write", "card_build": "card_build", "recipe": "recipe", "reproduce": "reproduce",
-         "exercises": "exercises", "distill": "distill"}
+         "exercises": "exercises", "distill": "distill", "rerank": "rerank"}
 
 def test_every_public_name_has_its_show_doc(site):
     "nbdev adds a show_doc for every exported name; each must be on its chapter's page."

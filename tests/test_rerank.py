@@ -1,0 +1,122 @@
+"Reranking (xenc.rerank, windows in xenc.predict): the IR metrics against pytrec_eval and ir-measures, BM25 on SciFact, windows, mined data into the losses."
+import random, warnings
+import numpy as np
+import pytest
+import torch
+
+from xenc.rerank import BM25, evaluate_run, load_beir, mine_hard_negatives, mined_columns, mined_lists, mined_pairs, per_query_metrics
+
+pytrec_eval = pytest.importorskip("pytrec_eval")
+ir_measures = pytest.importorskip("ir_measures")
+
+
+def random_collection(seed, n_queries=40, n_docs=60, ties=True):
+    "Graded qrels (0..3, some judged non-relevant) and a run with unjudged documents and (by default) many tied scores."
+    rng = random.Random(seed)
+    qrels, run = {}, {}
+    for q in range(n_queries):
+        judged = rng.sample(range(n_docs), rng.randint(1, 12))
+        qrels[f"q{q}"] = {f"d{d}": rng.choice([0, 1, 1, 2, 3]) for d in judged}
+        qrels[f"q{q}"][f"d{judged[0]}"] = rng.randint(1, 3)                      # at least one relevant
+        depth = rng.randint(5, n_docs)
+        run[f"q{q}"] = {f"d{d}": float(rng.randint(0, 6)) / 2 if ties else rng.random() for d in rng.sample(range(n_docs), depth)}
+    return qrels, run
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_metrics_equal_pytrec_eval(seed):
+    qrels, run = random_collection(seed)
+    ref = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100", "map", "ndcg_cut.5", "recall.10", "recip_rank"}).evaluate(run)
+    ours = per_query_metrics(run, qrels, k=10, recall_k=100)
+    ours5 = per_query_metrics(run, qrels, k=5, recall_k=10)
+    uncut = per_query_metrics(run, qrels, k=10**6)                        # trec_eval's recip_rank has no cut-off
+    for q in qrels:
+        assert ours[q]["ndcg@10"] == pytest.approx(ref[q]["ndcg_cut_10"], abs=1e-6)
+        assert ours5[q]["ndcg@5"] == pytest.approx(ref[q]["ndcg_cut_5"], abs=1e-6)
+        assert ours[q]["recall@100"] == pytest.approx(ref[q]["recall_100"], abs=1e-6)
+        assert ours5[q]["recall@10"] == pytest.approx(ref[q]["recall_10"], abs=1e-6)
+        assert ours[q]["map"] == pytest.approx(ref[q]["map"], abs=1e-6)
+        assert uncut[q][f"mrr@{10**6}"] == pytest.approx(ref[q]["recip_rank"], abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_metrics_equal_ir_measures(seed):
+    "All four means, on runs without ties (ir-measures' RR@10 comes from the MS MARCO script, which breaks ties its own way)."
+    qrels, run = random_collection(seed, ties=False)
+    M = ir_measures
+    ref = M.calc_aggregate([M.nDCG @ 10, M.RR @ 10, M.R @ 100, M.AP], qrels, run)
+    ours = evaluate_run(run, qrels)
+    assert ours["ndcg@10"] == pytest.approx(ref[M.nDCG @ 10], abs=1e-6)
+    assert ours["mrr@10"] == pytest.approx(ref[M.RR @ 10], abs=1e-6)
+    assert ours["recall@100"] == pytest.approx(ref[M.R @ 100], abs=1e-6)
+    assert ours["map"] == pytest.approx(ref[M.AP], abs=1e-6)
+
+
+def test_a_query_missing_from_the_run_scores_zero_with_a_warning():
+    qrels, run = random_collection(5, n_queries=4)
+    del run["q0"]
+    with pytest.warns(UserWarning, match="1 of 4 judged queries are not in the run"):
+        per = per_query_metrics(run, qrels)
+    assert per["q0"] == {"ndcg@10": 0, "mrr@10": 0, "recall@100": 0, "map": 0}
+
+
+@pytest.fixture(scope="module")
+def scifact(data_dir):
+    folder = data_dir / "scifact"
+    if not (folder / "corpus.jsonl").is_file(): pytest.skip(f"no SciFact in {folder}")
+    return folder
+
+
+def test_bm25_reproduces_beir_on_scifact(scifact):
+    "BEIR's BM25 (Elasticsearch, English analyzer, k1 0.9, b 0.4) scores nDCG@10 0.665 on SciFact test; ours within 0.01, and pytrec_eval agrees."
+    test = load_beir(scifact, "test")
+    run = BM25(test.corpus).search(test.queries, k=100)
+    m = evaluate_run(run, test.qrels)
+    assert abs(m["ndcg@10"] - 0.665) <= 0.01, m
+    ref = pytrec_eval.RelevanceEvaluator(test.qrels, {"ndcg_cut.10"}).evaluate(run)
+    assert m["ndcg@10"] == pytest.approx(np.mean([v["ndcg_cut_10"] for v in ref.values()]), abs=1e-6)
+
+
+def test_mined_data_feed_the_losses(scifact, tiny_model_dir):
+    "BCE on mined pairs, MNRL on mined columns, LambdaLoss on mined lists: each takes a finite, differentiable step."
+    from xenc.batches import make_batch
+    from xenc.data import detect_columns
+    from xenc.listwise import LambdaLoss
+    from xenc.losses import BinaryCrossEntropyLoss, MultipleNegativesRankingLoss
+    from xenc.model import CrossEncoder
+    from xenc.rerank import beir_slice
+    train = load_beir(scifact, "train")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = mine_hard_negatives(BM25(train.corpus), beir_slice(train, 8), num_negatives=3)
+    model = CrossEncoder(tiny_model_dir, num_labels=1, max_length=64)
+    for ds, loss in [(mined_pairs(rows), BinaryCrossEntropyLoss(model)), (mined_columns(rows, 3), MultipleNegativesRankingLoss(model)),
+                     (mined_lists(rows), LambdaLoss(model))]:
+        cols = detect_columns(ds.column_names, ["query", "docs"] if "docs" in ds.column_names else None, "labels" if "docs" in ds.column_names else None)
+        inputs, labels = make_batch(ds, range(min(4, len(ds))), cols, 1)
+        value = loss(inputs, labels)
+        value.backward()
+        assert torch.isfinite(value), type(loss).__name__
+
+
+def test_windows_score_long_documents_whole(tiny_model_dir):
+    "windows='max'/'mean'/'first' equal the max/mean/first of the windows' own logits; nothing is truncated; short pairs are unchanged."
+    from xenc.model import CrossEncoder
+    from xenc.predict import window_pairs
+    model = CrossEncoder(tiny_model_dir, num_labels=1, max_length=48)
+    doc = " ".join(f"sentence {i} about topic{i % 5} and its evidence" for i in range(40))
+    pairs = [("a short query", "a short document"), ("what is the evidence for topic3", doc)]
+    wp, owner = window_pairs(model.tokenizer, pairs, 48, overlap=12)
+    assert owner[0] == 0 and owner.count(1) > 5
+    assert max(len(model.tokenizer(a, b)["input_ids"]) for a, b in wp) <= 48
+    z = torch.as_tensor(model.predict(wp, activation_fn=torch.nn.Identity()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                          # no truncation warning
+        got = {how: model.predict(pairs, activation_fn=torch.nn.Identity(), windows=how, window_overlap=12) for how in ("first", "max", "mean")}
+    w = z[1:]
+    assert got["first"][1] == pytest.approx(float(w[0]), abs=1e-5)
+    assert got["max"][1] == pytest.approx(float(w.max()), abs=1e-5)
+    assert got["mean"][1] == pytest.approx(float(w.mean()), abs=1e-5)
+    for how in got: assert got[how][0] == pytest.approx(float(model.predict(pairs[:1], activation_fn=torch.nn.Identity())[0]), abs=1e-5)
+    hits = model.rank(pairs[1][0], [pairs[0][1], doc], windows="max", window_overlap=12, activation_fn=torch.nn.Identity())
+    assert {h["corpus_id"]: h["score"] for h in hits}[1] == pytest.approx(float(w.max()), abs=1e-5)
