@@ -27,7 +27,7 @@ class PairDataError(ValueError):
 TEXT_PAIR_NAMES = [("sentence_0", "sentence_1"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
                    ("query", "positive"), ("query", "passage"), ("query", "document"), ("query", "answer"),
                    ("question", "answer"), ("anchor", "positive"), ("text_a", "text_b"), ("text1", "text2"),
-                   ("text", "text_pair")]
+                   ("text", "text_pair"), ("query", "docs")]
 LABEL_NAMES = ["label", "labels", "score", "scores"]
 
 @dataclass(frozen=True)
