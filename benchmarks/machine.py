@@ -1,5 +1,6 @@
-"What both benchmarks report about the machine and the process (imported by predict.py and train.py)."
-import os, time
+"What the benchmarks report about the machine and the process (imported by predict.py, train.py and rerank.py)."
+import os, sys, time, warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,6 +13,19 @@ def cpu_line() -> str:
     "The CPU and its core count, as xenc's model cards name them (e.g. 'AMD EPYC ... (2 cores)')."
     from xenc.card_build import hardware
     return hardware()["CPU Model"]
+
+def quiet():
+    "No warnings, no transformers logs or progress bars: the benchmark's output is its table."
+    warnings.filterwarnings("ignore")
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+
+def header(cmd):
+    "The run's first lines: date, CPU, library versions, and the command that reproduces it."
+    import transformers, sentence_transformers, xenc
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu_line()}; torch {torch.__version__}, transformers "
+          f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
+    print(f"# command: python benchmarks/{Path(sys.argv[0]).name} {cmd}", flush=True)
 
 def cpu_flags() -> str:
     "The kernel's CPU flags ('' where /proc/cpuinfo is absent)."

@@ -3,7 +3,7 @@
     python benchmarks/rerank.py first-stages
         SciFact test: BM25 (bm25s; Porter stemming, then none; k1 0.9, b 0.4) and the offline base model as a dense
         bi-encoder, each retrieving 100 per query: nDCG@10, MRR@10, Recall@100, MAP.
-    python benchmarks/rerank.py compare [--loss bce] [--epochs 1] [--lr 3e-5] [--max-length 128] [--test]
+    python benchmarks/rerank.py compare [--loss bce] [--epochs 1] [--lr 3e-5] [--max-length 128] [--bf16] [--test]
         One reranker recipe trained twice, alone in a child process each: sentence-transformers' CrossEncoderTrainer
         (the reference) and xenc.train, on the same mined data (BM25 hard negatives of SciFact train, 100 train
         queries held out as dev) from the same fresh head (seed 12). Each model then reranks BM25's top --top-k of the
@@ -12,30 +12,23 @@
     python benchmarks/rerank.py dev [--loss lambda] [--batch-size 4] [--epochs 1] [--lr 3e-5] [--max-length 128]
         One recipe in xenc only, for choosing a recipe on dev: train as in `compare`, then rerank BM25's top --top-k
         of the 100 dev queries at --eval-max-length (truncated); nDCG@10 alone and fused with BM25 (weights 0.25..2).
-    python benchmarks/rerank.py rank-speed [--model runs/scifact-xenc] [--queries 300] [--top-k 100]
+    python benchmarks/rerank.py score --model runs/scifact-compare/xenc [--top-k 30] [--test] [--truncate-only]
+        A saved reranker on the dev queries (or, with --test, on test): BM25's top --top-k, truncated and with windows (max),
+        each alone and fused with BM25 (weights 0.25 to 2).
+    python benchmarks/rerank.py rank-speed --model runs/scifact-compare/xenc [--queries 300] [--top-k 100] [--max-length 256]
         Reranking speed: xenc's rank() against sentence-transformers' rank() on the same model and the same BM25
         candidates of the test queries (pairs/s, batch 32, the machine to itself).
 """
-import argparse, json, os, random, subprocess, sys, time, warnings
+import argparse, json, os, subprocess, sys, time, warnings
 from pathlib import Path
-import numpy as np
 import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import cpu_line, peak_rss_mb
+from machine import header, peak_rss_mb, quiet
 
 SEED, N_DEV = 12, 100
 
-def quiet():
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
 
-def header(cmd):
-    import transformers, sentence_transformers, xenc
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu_line()}; torch {torch.__version__}, transformers "
-          f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
-    print(f"# command: python benchmarks/rerank.py {cmd}")
 
 def scifact_dir() -> Path:
     from xenc.data import find_data_dir
@@ -45,11 +38,8 @@ def scifact_dir() -> Path:
 
 def splits():
     "(train, dev, test) Beir splits: dev is 100 train queries drawn with a fixed seed, never trained on."
-    from xenc.rerank import Beir, load_beir
-    tr, test = load_beir(scifact_dir(), "train"), load_beir(scifact_dir(), "test")
-    qs = sorted(tr.qrels); random.Random(0).shuffle(qs)
-    sub = lambda keep: Beir(tr.corpus, {q: tr.queries[q] for q in keep}, {q: tr.qrels[q] for q in keep})
-    return sub(qs[N_DEV:]), sub(qs[:N_DEV]), test
+    from xenc.rerank import load_beir, split_queries
+    return (*split_queries(load_beir(scifact_dir(), "train"), N_DEV), load_beir(scifact_dir(), "test"))
 
 def row(name, m): print(f"| {name} | {m['ndcg@10']:.4f} | {m['mrr@10']:.4f} | {m['recall@100']:.4f} | {m['map']:.4f} |", flush=True)
 
@@ -82,7 +72,7 @@ def train_child(args):
         loss = {"bce": L.BinaryCrossEntropyLoss, "mnrl": L.MultipleNegativesRankingLoss, "lambda": L.LambdaLoss}[args.loss](model)
         targs = CrossEncoderTrainingArguments(output_dir=args.out + "-tmp", per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs,
                                               learning_rate=args.lr, warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no",
-                                              report_to="none", disable_tqdm=True, use_cpu=True)
+                                              report_to="none", disable_tqdm=True, use_cpu=True, bf16=args.bf16)
         t = time.perf_counter(); CrossEncoderTrainer(model=model, args=targs, train_dataset=data, loss=loss).train(); secs = time.perf_counter() - t
         model.save_pretrained(args.out)
     else:
@@ -92,46 +82,40 @@ def train_child(args):
         model = CrossEncoder(offline_base_model(), num_labels=1, max_length=args.max_length)
         loss = {"bce": BinaryCrossEntropyLoss, "mnrl": MultipleNegativesRankingLoss, "lambda": LambdaLoss}[args.loss](model)
         cfg = TrainConfig(output_dir=args.out + "-tmp", per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs, learning_rate=args.lr,
-                          warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no", disable_tqdm=True, batch_sampler=args.sampler)
+                          warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no", disable_tqdm=True, batch_sampler=args.sampler, bf16=args.bf16)
         t = time.perf_counter(); fit(model, cfg, data, loss=loss); secs = time.perf_counter() - t
         model.save_pretrained(args.out)
     print(json.dumps({"seconds": secs, "rows": len(data), "hwm_mb": peak_rss_mb()}))
 
-def fused(first, ce, top_k, w):
-    "BM25 and cross-encoder z-scores over each query's top k, summed with weight w on the cross-encoder."
-    from xenc.rerank import trec_ranking
-    out = {}
-    for q in ce:
-        top = trec_ranking(first[q])[:top_k]
-        z = lambda x: (np.array(x) - np.mean(x)) / (np.std(x) + 1e-9)
-        out[q] = dict(zip(top, z([first[q][d] for d in top]) + w * z([ce[q][d] for d in top])))
-    return out
-
 def score(folder, split, top_k, max_length, windows=(None, "max")):
     "nDCG@10 of a saved model reranking BM25's top k: truncated, windows (max), and each fused with BM25 (weights 0.25 to 2)."
     from xenc import CrossEncoder
-    from xenc.rerank import BM25, evaluate_run, rerank
+    from xenc.rerank import BM25, evaluate_run, fuse_runs, rerank
     run = BM25(split.corpus).search(split.queries, 100)
-    model = CrossEncoder(folder, max_length=max_length)
+    model = CrossEncoder(folder)
+    model.max_length = max_length   # sentence-transformers saves its training max_length as the tokenizer's limit; BERT reads 512 positions
     out = {"bm25": evaluate_run(run, split.qrels)["ndcg@10"]}
     for name, win in [("truncate" if w is None else "windows", w) for w in windows]:
         with warnings.catch_warnings(): warnings.simplefilter("ignore"); ce = rerank(model, split, run, top_k=top_k, windows=win)
         out[name] = evaluate_run(ce, split.qrels)["ndcg@10"]
-        out.update({f"{name}+bm25 w={w}": evaluate_run(fused(run, ce, top_k, w), split.qrels)["ndcg@10"] for w in (0.25, 0.5, 1, 2)})
+        out.update({f"{name}+bm25 w={w}": evaluate_run(fuse_runs(run, ce, top_k, w), split.qrels)["ndcg@10"] for w in (0.25, 0.5, 1, 2)})
     return out
 
+def train_in_child(args, which, out):
+    "Train `which` (sentence-transformers or xenc) with this run's recipe, alone in a child process; its JSON result."
+    flags = ["--which", which, "--out", out, "--loss", args.loss, "--epochs", str(args.epochs), "--lr", str(args.lr), "--max-length", str(args.max_length),
+             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler] + ["--bf16"] * args.bf16
+    r = subprocess.run([sys.executable, __file__, "train-child", *flags], capture_output=True, text=True)
+    if r.returncode: sys.exit(f"{which} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
 def compare(args):
-    cmd = f"compare --loss {args.loss} --epochs {args.epochs} --lr {args.lr} --max-length {args.max_length} --batch-size {args.batch_size} --top-k {args.top_k}" + (" --test" if args.test else "")
-    header(cmd); quiet()
+    header(" ".join(sys.argv[1:])); quiet()
     train, dev, test = splits()
     res = {}
     for which in ("sentence-transformers", "xenc"):
         out = str(Path(args.save) / which)
-        flags = ["--which", which, "--out", out, "--loss", args.loss, "--epochs", str(args.epochs), "--lr", str(args.lr), "--max-length", str(args.max_length),
-                 "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler]
-        r = subprocess.run([sys.executable, __file__, "train-child", *flags], capture_output=True, text=True)
-        if r.returncode: sys.exit(f"{which} failed:\n{r.stderr[-3000:]}")
-        res[which] = json.loads(r.stdout.strip().splitlines()[-1])
+        res[which] = train_in_child(args, which, out)
         res[which].update(score(out, test if args.test else dev, args.top_k, args.eval_max_length))
         print(f"# {which}: {json.dumps(res[which])}", flush=True)
     ref, x = res["sentence-transformers"], res["xenc"]
@@ -141,17 +125,19 @@ def compare(args):
 
 def dev_run(args):
     "One recipe in xenc, trained in a child process, scored on the dev queries (truncated)."
-    header(f"dev --loss {args.loss} --epochs {args.epochs} --lr {args.lr} --max-length {args.max_length} --batch-size {args.batch_size} --top-k {args.top_k}"); quiet()
+    header(" ".join(sys.argv[1:])); quiet()
     out = str(Path(args.save) / f"xenc-{args.loss}")
-    flags = ["--which", "xenc", "--out", out, "--loss", args.loss, "--epochs", str(args.epochs), "--lr", str(args.lr), "--max-length", str(args.max_length),
-             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler]
-    r = subprocess.run([sys.executable, __file__, "train-child", *flags], capture_output=True, text=True)
-    if r.returncode: sys.exit(f"xenc failed:\n{r.stderr[-3000:]}")
-    res = {**json.loads(r.stdout.strip().splitlines()[-1]), **score(out, splits()[1], args.top_k, args.eval_max_length, windows=(None,))}
+    res = {**train_in_child(args, "xenc", out), **score(out, splits()[1], args.top_k, args.eval_max_length, windows=(None,))}
     print(json.dumps(res))
 
+def score_saved(args):
+    "A saved reranker on dev (or test with --test): BM25's top --top-k, truncated and with windows (max), each alone and fused."
+    header(" ".join(sys.argv[1:])); quiet()
+    _, dev, test = splits()
+    print(json.dumps(score(args.model, test if args.test else dev, args.top_k, args.eval_max_length, windows=(None,) if args.truncate_only else (None, "max"))))
+
 def rank_speed(args):
-    header(f"rank-speed --model {args.model} --queries {args.queries} --top-k {args.top_k}"); quiet()
+    header(" ".join(sys.argv[1:])); quiet()
     from xenc import CrossEncoder
     from xenc.rerank import BM25, trec_ranking
     from sentence_transformers.cross_encoder import CrossEncoder as Ref
@@ -159,11 +145,15 @@ def rank_speed(args):
     run = BM25(test.corpus).search(test.queries, args.top_k)
     jobs = [(test.queries[q], [test.doc_text(d) for d in trec_ranking(run[q])]) for q in list(test.queries)[:args.queries]]
     n = sum(len(d) for _, d in jobs)
-    for name, m in [("sentence-transformers", Ref(args.model, device="cpu")), ("xenc", CrossEncoder(args.model))]:
+    x, got = CrossEncoder(args.model), {}
+    x.max_length = args.max_length      # past the saved tokenizer limit, as in score()
+    for name, m in [("sentence-transformers", Ref(args.model, device="cpu", max_length=args.max_length)), ("xenc", x)]:
         t = time.perf_counter()
-        for q, docs in jobs: m.rank(q, docs, batch_size=32, show_progress_bar=False)
+        got[name] = [sorted((r["corpus_id"], float(r["score"])) for r in m.rank(q, docs, batch_size=32, show_progress_bar=False)) for q, docs in jobs]
         s = time.perf_counter() - t
         print(f"| {name} | {n} pairs | {s:.0f} s | {n / s:.1f} pairs/s |", flush=True)
+    diff = max(abs(a[1] - b[1]) for ra, rb in zip(*got.values()) for a, b in zip(ra, rb))
+    print(f"# largest score difference between the two: {diff:.1e}")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,11 +167,14 @@ def main():
         s.add_argument("--sampler", default="batch_sampler"); s.add_argument("--top-k", type=int, default=20)
         s.add_argument("--eval-max-length", type=int, default=256)
         s.add_argument("--test", action="store_true"); s.add_argument("--save", default="runs/scifact-compare")
-        s.add_argument("--which"); s.add_argument("--out")
+        s.add_argument("--which"); s.add_argument("--out"); s.add_argument("--bf16", action="store_true")
+    s = sub.add_parser("score"); s.add_argument("--model", required=True); s.add_argument("--top-k", type=int, default=30)
+    s.add_argument("--eval-max-length", type=int, default=256); s.add_argument("--test", action="store_true")
+    s.add_argument("--truncate-only", action="store_true")
     s = sub.add_parser("rank-speed"); s.add_argument("--model", required=True); s.add_argument("--queries", type=int, default=300)
-    s.add_argument("--top-k", type=int, default=100)
+    s.add_argument("--top-k", type=int, default=100); s.add_argument("--max-length", type=int, default=256)
     a = p.parse_args()
-    {"first-stages": first_stages, "compare": compare, "dev": dev_run, "train-child": train_child, "rank-speed": rank_speed}[a.cmd](a)
+    {"first-stages": first_stages, "compare": compare, "dev": dev_run, "train-child": train_child, "rank-speed": rank_speed, "score": score_saved}[a.cmd](a)
 
 if __name__ == "__main__":
     main()

@@ -26,13 +26,7 @@
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
 import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-from machine import cpu_flags, cpu_line, matmul_gflops, model_gflop, peak_rss_mb
-
-def quiet():
-    "No warnings, no transformers logs or progress bars: the benchmark's output is its table."
-    warnings.filterwarnings("ignore")
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+from machine import header, matmul_gflops, model_gflop, peak_rss_mb, quiet
 
 def run_children(contenders, *flags):
     "Run `child --which C *flags` for each contender, one after the other, each alone in its process; their JSON results."
@@ -80,11 +74,6 @@ def child(which, steps, bs, pairs):
         secs = run_reference(steps, bs, out, data) if which == "sentence-transformers" else run_xenc(steps, bs, out, data, *SPEED[which])
     print(json.dumps({"seconds": secs, "hwm_mb": peak_rss_mb()}))
 
-def header(cmd):
-    import torch, transformers, sentence_transformers, xenc
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')}; {cpu_line()}; torch {torch.__version__}, transformers "
-          f"{transformers.__version__}, sentence-transformers {sentence_transformers.__version__}, xenc {xenc.__version__}")
-    print(f"# command: python benchmarks/train.py {cmd}")
 
 def real_gflop(pairs):
     "Training FLOPs of one pass over the first `pairs` STS-B train pairs on their real tokens: 3 x the full forward's."

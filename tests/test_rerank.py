@@ -120,3 +120,23 @@ def test_windows_score_long_documents_whole(tiny_model_dir):
     for how in got: assert got[how][0] == pytest.approx(float(model.predict(pairs[:1], activation_fn=torch.nn.Identity())[0]), abs=1e-5)
     hits = model.rank(pairs[1][0], [pairs[0][1], doc], windows="max", window_overlap=12, activation_fn=torch.nn.Identity())
     assert {h["corpus_id"]: h["score"] for h in hits}[1] == pytest.approx(float(w.max()), abs=1e-5)
+
+def test_load_beir_reads_the_hub_layout_when_the_folder_is_absent(tmp_path, monkeypatch, capsys):
+    "Without local files and with the hub allowed: BeIR/<name> (configs corpus, queries) and BeIR/<name>-qrels (one split each)."
+    import datasets, xenc.rerank as R
+    calls = []
+    def fake_load_dataset(path, name=None, split=None):
+        calls.append((path, name, split))
+        if path == "BeIR/mini" and name == "corpus" and split == "corpus":
+            return [{"_id": "d1", "title": "T", "text": "one"}, {"_id": 2, "title": "", "text": "two"}]
+        if path == "BeIR/mini" and name == "queries" and split == "queries": return [{"_id": "q1", "text": "first"}]
+        if path == "BeIR/mini-qrels" and split == "dev": return [{"query-id": "q1", "corpus-id": 2, "score": 1}]
+        raise AssertionError(f"unexpected load_dataset({path!r}, {name!r}, split={split!r})")
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr(R, "hub_allowed", lambda: True)
+    beir = load_beir(tmp_path / "mini", "dev")
+    assert beir.qrels == {"q1": {"2": 1}} and beir.doc_text("d1") == "T one" and beir.queries == {"q1": "first"}
+    assert {c[0] for c in calls} == {"BeIR/mini", "BeIR/mini-qrels"}
+    assert "loading BeIR/mini and BeIR/mini-qrels (dev) from the Hugging Face hub" in capsys.readouterr().err
+    monkeypatch.setattr(R, "hub_allowed", lambda: False)
+    with pytest.raises(R.BeirError, match="allow the hub to load BeIR/mini"): load_beir(tmp_path / "mini", "dev")

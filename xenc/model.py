@@ -171,9 +171,9 @@ def _load_model(src:str, config, kw:dict):
             return model, AutoTokenizer.from_pretrained(src, **kw), sorted(info["missing_keys"])
     except Exception as e: raise _load_error(src, e) from e
 
-def _max_length(asked:int|None, limit:int) -> int:
-    "`asked` (default: `limit`), clamped to the model's positions with a warning; not positive: an error."
-    if asked is None: return limit
+def _max_length(asked:int|None, limit:int, default:int|None=None) -> int:
+    "`asked` (None: `default`, else `limit`), clamped to the model's positions with a warning; not positive: an error."
+    if asked is None: return min(default or limit, limit)
     if asked < 1: raise ValueError(f"max_length must be a positive number of tokens, got {asked}; leave it out for the model's limit ({limit}).")
     if asked > limit: warnings.warn(f"max_length={asked} is more than this model's {limit} positions: clamped to {limit}.", stacklevel=3)
     return min(asked, limit)
@@ -209,7 +209,10 @@ class CrossEncoder(nn.Module):
             warnings.warn(f"{src} names a classification head, but its weights lack {', '.join(missing[:4])}: these start "
                           "random, so the scores mean nothing until trained (new_head=True). Save the trained model again.", stacklevel=2)
         self.trust_remote_code = trust_remote_code
-        self.max_length = _max_length(max_length, min(self.tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512) or 512))
+        # the saved tokenizer's limit is the max_length a model was saved with; the positions it can read, xenc records beside it
+        limit = getattr(config, "xenc_max_positions", None) or min(self.tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512) or 512)
+        self.max_length = _max_length(max_length, limit, default=self.tokenizer.model_max_length)
+        self.model.config.xenc_max_positions = limit
         saved = _saved_activation(Path(src), config) if Path(src).is_dir() else None
         self.activation_fn = activation_fn or (load_activation(saved, trust_remote_code) if saved else default_activation(self.num_labels))
         self.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))

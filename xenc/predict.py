@@ -129,8 +129,8 @@ def window_pairs(tokenizer, # a fast tokenizer (for character offsets)
     "Each pair whose text_b overflows `max_length`, cut into windows of whole words: (window pairs, the pair each came from)."
     if how not in WINDOW_AGGREGATES: raise ValueError(f"windows={how!r}: use one of {WINDOW_AGGREGATES}, or None to truncate.")
     if overlap < 0: raise ValueError(f"window_overlap must be >= 0, got {overlap}.")
-    n_a = [len(x) for x in tokenizer([a for a, _ in pairs], add_special_tokens=False)["input_ids"]]
-    enc = tokenizer([b for _, b in pairs], add_special_tokens=False, return_offsets_mapping=True)
+    n_a = [len(x) for x in tokenizer([a for a, _ in pairs], add_special_tokens=False, verbose=False)["input_ids"]]
+    enc = tokenizer([b for _, b in pairs], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     room0, out, owner = max_length - tokenizer.num_special_tokens_to_add(pair=True), [], []
     for i, (a, b) in enumerate(pairs):
         offs, words, room = enc["offset_mapping"][i], enc.word_ids(i), room0 - n_a[i]

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BeirError', 'joined_text', 'Beir', 'read_qrels', 'checked_beir', 'load_beir', 'beir_slice', 'trec_ranking',
            'query_metrics', 'per_query_metrics', 'evaluate_run', 'FirstStage', 'BM25', 'DenseRetriever',
-           'mine_hard_negatives', 'mined_pairs', 'mined_columns', 'mined_lists', 'rerank']
+           'mine_hard_negatives', 'split_queries', 'mined_pairs', 'mined_columns', 'mined_lists', 'rerank', 'fuse_runs']
 
 # %% ../nbs/09_rerank.ipynb #127edb03
 import importlib
@@ -254,6 +254,16 @@ def mine_hard_negatives(retriever:FirstStage, # a first stage over the corpus
                             f"{range_max} after the positives and the margin guard: raise range_max or loosen the margin.", stacklevel=2)
     return rows
 
+# %% ../nbs/09_rerank.ipynb #421d7330
+def split_queries(beir:Beir, # the split to divide (e.g. train)
+                  n:int, # queries held out
+                  seed:int=0, # the draw
+                 ) -> tuple[Beir, Beir]:
+    "(the rest, `n` held-out queries): a dev set carved out of a split, on the same corpus."
+    qs = sorted(beir.qrels); random.Random(seed).shuffle(qs)
+    part = lambda keep: Beir(beir.corpus, {q: beir.queries[q] for q in keep}, {q: beir.qrels[q] for q in keep})
+    return part(qs[n:]), part(qs[:n])
+
 # %% ../nbs/09_rerank.ipynb #8b7c7fbb
 def mined_pairs(rows:list[dict], # from `mine_hard_negatives`
                ) -> Dataset:
@@ -277,6 +287,11 @@ def mined_lists(rows:list[dict], # from `mine_hard_negatives`
                               "labels": [[1.0] + [0.0] * len(r["negatives"]) for r in rows]})
 
 # %% ../nbs/09_rerank.ipynb #47dd9b23
+def _ranked(order:list, top:dict) -> dict:
+    "`top` (doc id -> new score, the first len(top) of `order`), then the rest of `order` below it, in its order."
+    floor = min(top.values(), default=0.0)
+    return {**top, **{d: floor - 1 - i for i, d in enumerate(order[len(top):])}}
+
 def rerank(model:CrossEncoder, # a 1-label cross-encoder
            beir:Beir, # the queries and the corpus
            run:dict, # the first stage's run: query id -> {doc id: score}
@@ -295,6 +310,21 @@ def rerank(model:CrossEncoder, # a 1-label cross-encoder
     out, at = {}, 0
     for q, r in heads.items():
         top = dict(zip(r[:top_k], z[at:at + top_k])); at += len(top)
-        floor = min(top.values(), default=0.0)
-        out[q] = {**top, **{d: floor - 1 - i for i, d in enumerate(r[top_k:])}}
+        out[q] = _ranked(r, top)
+    return out
+
+# %% ../nbs/09_rerank.ipynb #ef7a3059
+def _z(x): x = np.asarray(x, dtype=float); return (x - x.mean()) / (x.std() + 1e-9)
+
+def fuse_runs(first:dict, # the first stage's run: query id -> {doc id: score}
+              reranked:dict, # `rerank`'s run over the same first stage
+              top_k:int, # the candidates reranked per query
+              weight:float=1.0, # the cross-encoder's weight beside the first stage's
+             ) -> dict:
+    "Each query's top k ordered by z(first stage) + weight x z(cross-encoder), z-scores per query; the rest below as before."
+    out = {}
+    for q, r in reranked.items():
+        order = trec_ranking(first[q]); top = order[:top_k]
+        s = _z([first[q][d] for d in top]) + weight * _z([r[d] for d in top])
+        out[q] = _ranked(order, dict(zip(top, s.tolist())))
     return out
