@@ -44,7 +44,6 @@ def splits():
 def row(name, m): print(f"| {name} | {m['ndcg@10']:.4f} | {m['mrr@10']:.4f} | {m['recall@100']:.4f} | {m['map']:.4f} |", flush=True)
 
 def first_stages(args):
-    header("first-stages"); quiet()
     from xenc.rerank import BM25, DenseRetriever, evaluate_run
     _, _, test = splits()
     print("| first stage (SciFact test, 300 queries) | nDCG@10 | MRR@10 | Recall@100 | MAP |\n|---|---|---|---|---|")
@@ -60,7 +59,6 @@ def mined_data(loss, neg, train):
 
 def train_child(args):
     "Train one contender alone in this process; save the model; print seconds and peak RSS."
-    quiet()
     train, _, _ = splits()
     with warnings.catch_warnings(): warnings.simplefilter("ignore"); data = mined_data(args.loss, args.negatives, train)
     from xenc.model import offline_base_model
@@ -110,7 +108,6 @@ def train_in_child(args, which, out):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 def compare(args):
-    header(" ".join(sys.argv[1:])); quiet()
     train, dev, test = splits()
     res = {}
     for which in ("sentence-transformers", "xenc"):
@@ -125,19 +122,16 @@ def compare(args):
 
 def dev_run(args):
     "One recipe in xenc, trained in a child process, scored on the dev queries (truncated)."
-    header(" ".join(sys.argv[1:])); quiet()
     out = str(Path(args.save) / f"xenc-{args.loss}")
     res = {**train_in_child(args, "xenc", out), **score(out, splits()[1], args.top_k, args.eval_max_length, windows=(None,))}
     print(json.dumps(res))
 
 def score_saved(args):
     "A saved reranker on dev (or test with --test): BM25's top --top-k, truncated and with windows (max), each alone and fused."
-    header(" ".join(sys.argv[1:])); quiet()
     _, dev, test = splits()
     print(json.dumps(score(args.model, test if args.test else dev, args.top_k, args.eval_max_length, windows=(None,) if args.truncate_only else (None, "max"))))
 
 def rank_speed(args):
-    header(" ".join(sys.argv[1:])); quiet()
     from xenc import CrossEncoder
     from xenc.rerank import BM25, trec_ranking
     from sentence_transformers.cross_encoder import CrossEncoder as Ref
@@ -174,6 +168,8 @@ def main():
     s = sub.add_parser("rank-speed"); s.add_argument("--model", required=True); s.add_argument("--queries", type=int, default=300)
     s.add_argument("--top-k", type=int, default=100); s.add_argument("--max-length", type=int, default=256)
     a = p.parse_args()
+    if a.cmd != "train-child": header(" ".join(sys.argv[1:]))      # every command's table starts with its machine and command
+    quiet()
     {"first-stages": first_stages, "compare": compare, "dev": dev_run, "train-child": train_child, "rank-speed": rank_speed, "score": score_saved}[a.cmd](a)
 
 if __name__ == "__main__":
