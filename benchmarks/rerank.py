@@ -38,13 +38,13 @@ def scifact_dir() -> Path:
 
 def splits():
     "(train, dev, test) Beir splits: dev is 100 train queries drawn with a fixed seed, never trained on."
-    from xenc.rerank import load_beir, split_queries
+    from xenc.apps.rerank import load_beir, split_queries
     return (*split_queries(load_beir(scifact_dir(), "train"), N_DEV), load_beir(scifact_dir(), "test"))
 
 def row(name, m): print(f"| {name} | {m['ndcg@10']:.4f} | {m['mrr@10']:.4f} | {m['recall@100']:.4f} | {m['map']:.4f} |", flush=True)
 
 def first_stages(args):
-    from xenc.rerank import BM25, DenseRetriever, evaluate_run
+    from xenc.apps.rerank import BM25, DenseRetriever, evaluate_run
     _, _, test = splits()
     print("| first stage (SciFact test, 300 queries) | nDCG@10 | MRR@10 | Recall@100 | MAP |\n|---|---|---|---|---|")
     for name, stem in [("BM25 (bm25s, Porter stemming)", "porter"), ("BM25 (bm25s, no stemming)", None)]:
@@ -53,7 +53,7 @@ def first_stages(args):
     row(f"dense: all-MiniLM-L6-v2 bi-encoder ({time.perf_counter() - t:.0f} s to embed the corpus)", evaluate_run(dense.search(test.queries, 100), test.qrels))
 
 def mined_data(loss, neg, train):
-    from xenc.rerank import BM25, mine_hard_negatives, mined_columns, mined_lists, mined_pairs
+    from xenc.apps.rerank import BM25, mine_hard_negatives, mined_columns, mined_lists, mined_pairs
     rows = mine_hard_negatives(BM25(train.corpus), train, num_negatives=neg, range_max=30)
     return {"bce": mined_pairs, "lambda": mined_lists}.get(loss, lambda r: mined_columns(r, neg))(rows)
 
@@ -74,21 +74,21 @@ def train_child(args):
         t = time.perf_counter(); CrossEncoderTrainer(model=model, args=targs, train_dataset=data, loss=loss).train(); secs = time.perf_counter() - t
         model.save_pretrained(args.out)
     else:
-        from xenc import CrossEncoder, TrainConfig, train as fit
+        from xenc import CrossEncoder, TrainConfig, train
         from xenc.listwise import LambdaLoss
         from xenc.losses import BinaryCrossEntropyLoss, MultipleNegativesRankingLoss
         model = CrossEncoder(offline_base_model(), num_labels=1, max_length=args.max_length)
         loss = {"bce": BinaryCrossEntropyLoss, "mnrl": MultipleNegativesRankingLoss, "lambda": LambdaLoss}[args.loss](model)
         cfg = TrainConfig(output_dir=args.out + "-tmp", per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs, learning_rate=args.lr,
                           warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no", disable_tqdm=True, batch_sampler=args.sampler, bf16=args.bf16)
-        t = time.perf_counter(); fit(model, cfg, data, loss=loss); secs = time.perf_counter() - t
+        t = time.perf_counter(); train(model, cfg, data, loss=loss); secs = time.perf_counter() - t
         model.save_pretrained(args.out)
     print(json.dumps({"seconds": secs, "rows": len(data), "hwm_mb": peak_rss_mb()}))
 
 def score(folder, split, top_k, max_length, windows=(None, "max")):
     "nDCG@10 of a saved model reranking BM25's top k: truncated, windows (max), and each fused with BM25 (weights 0.25 to 2)."
     from xenc import CrossEncoder
-    from xenc.rerank import BM25, evaluate_run, fuse_runs, rerank
+    from xenc.apps.rerank import BM25, evaluate_run, fuse_runs, rerank
     run = BM25(split.corpus).search(split.queries, 100)
     model = CrossEncoder(folder)
     model.max_length = max_length   # sentence-transformers saves its training max_length as the tokenizer's limit; BERT reads 512 positions
@@ -133,7 +133,7 @@ def score_saved(args):
 
 def rank_speed(args):
     from xenc import CrossEncoder
-    from xenc.rerank import BM25, trec_ranking
+    from xenc.apps.rerank import BM25, trec_ranking
     from sentence_transformers.cross_encoder import CrossEncoder as Ref
     _, _, test = splits()
     run = BM25(test.corpus).search(test.queries, args.top_k)

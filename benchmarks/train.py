@@ -14,12 +14,12 @@
         The seed card 003 recipe in xenc: BCE on score/5, batch 64, 4 epochs, warmup 0.1, lr 5e-5,
         seed 42, STS-B dev Spearman every 80 steps; STS-B test Spearman once at the end.
     python benchmarks/train.py recipe --both-orders --bf16 --lr 1.5e-4 --batch-size 32 --no-test --save runs/candidate
-        A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.distill.with_swapped_pairs),
+        A candidate recipe, chosen on dev only: train on both orders of each pair (xenc.apps.distill.with_swapped_pairs),
         report dev Spearman plain and order-averaged, keep the model; then, once, for the chosen one:
     python benchmarks/train.py recipe --bf16 --lr 1.5e-4 --batch-size 32 --distill 0.3 --calibrate --silver 10000 --no-test --save runs/teacher
         The recipe chosen on dev (issue 8): the base model used as a bi-encoder is a teacher. Each gold score moves 30%
-        of the way to the teacher's (isotonic-calibrated) cosine (xenc.distill.with_teacher_scores), and 10,000 re-pairings of
-        the training sentences, half near neighbours, are added with the teacher's score (xenc.distill.silver_pairs).
+        of the way to the teacher's (isotonic-calibrated) cosine (xenc.apps.distill.with_teacher_scores), and 10,000 re-pairings of
+        the training sentences, half near neighbours, are added with the teacher's score (xenc.apps.distill.silver_pairs).
     python benchmarks/train.py test runs/candidate [--symmetric]
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
@@ -55,7 +55,7 @@ def run_reference(steps, bs, out, data):
 
 def run_xenc(steps, bs, out, data, sampler, bf16):
     from xenc.model import CrossEncoder, offline_base_model
-    from xenc.train import TrainConfig, train
+    from xenc import TrainConfig, train
     torch.manual_seed(42)
     model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     cfg = TrainConfig(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=5e-5, seed=42, logging_steps=50,
@@ -106,7 +106,7 @@ def speed(args):
 
 def seed003_config(out, bs=64, epochs=4, lr=5e-5, sampler="length_grouped", bf16=False):
     "The seed card 003 recipe as an xenc TrainConfig (side and recipe both train with it)."
-    from xenc.train import TrainConfig
+    from xenc import TrainConfig
     return TrainConfig(output_dir=out, per_device_train_batch_size=bs, per_device_eval_batch_size=64, num_train_epochs=epochs,
                        learning_rate=lr, warmup_steps=0.1, seed=42, logging_steps=20, eval_strategy="steps", eval_steps=80,
                        save_strategy="no", batch_sampler=sampler, disable_tqdm=True, bf16=bf16)
@@ -135,7 +135,7 @@ def seed003_child(which, epochs, bs):
         else:
             from xenc.evaluation import CorrelationEvaluator
             from xenc.model import CrossEncoder
-            from xenc.train import train
+            from xenc import train
             model = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
             ev = CorrelationEvaluator(pairs(dev), dev["score"][:], name="stsb-validation", batch_size=64)
             cfg = seed003_config(out, bs, epochs, bf16=which.endswith("bf16"))
@@ -182,16 +182,16 @@ def recipe(args):
     quiet()
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder, offline_base_model
-    from xenc.train import train
-    from xenc.card_build import log_table, training_time
-    from xenc.distill import with_swapped_pairs
+    from xenc import train
+    from xenc.card.build import log_table, training_time
+    from xenc.apps.distill import with_swapped_pairs
     header(" ".join(["recipe", *sys.argv[2:]]))
     data, dev, test = stsb("train"), stsb("dev"), stsb("test")
     if args.distill or args.silver:   # a teacher: the base model used as the bi-encoder it was trained to be
         from scipy.stats import spearmanr
         from datasets import concatenate_datasets
-        from xenc.distill import with_teacher_scores
-        from xenc.distill import bi_encoder_similarity, silver_pairs
+        from xenc.apps.distill import with_teacher_scores
+        from xenc.apps.distill import bi_encoder_similarity, silver_pairs
         cos = bi_encoder_similarity(list(zip(data["sentence1"][:], data["sentence2"][:])))
         dev_cos = bi_encoder_similarity(list(zip(dev["sentence1"][:], dev["sentence2"][:])))
         print(f"teacher (bi-encoder cosine): STS-B dev Spearman {spearmanr(dev_cos, dev['score'][:]).statistic:.4f}")

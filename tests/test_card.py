@@ -1,13 +1,13 @@
-"xenc.card against cards sentence-transformers writes: a fresh one from a short CrossEncoderTrainer run, read whole, collapsed and double-decoded."
+"xenc.card.read against cards sentence-transformers writes: a fresh one from a short CrossEncoderTrainer run, read whole, collapsed and double-decoded."
 from dataclasses import asdict
 import warnings
 
 import pytest
 import yaml
 
-from xenc.card import parse_card
-from xenc.card_build import compare_results, save_with_card
-from xenc.card_write import render_card
+from xenc.card.read import parse_card
+from xenc.card.build import compare_results, save_with_card
+from xenc.card.write import render_card
 from xenc.data import load_benchmark
 
 
@@ -90,3 +90,14 @@ def test_xenc_card_round_trips_and_the_hub_reads_it(st_run, tmp_path, tiny_model
     assert STCrossEncoder(str(tmp_path / "m")).predict(pairs) == pytest.approx(m.predict(pairs), abs=1e-6)
     rows = compare_results(c, back)
     assert [r["difference"] for r in rows] == [0.0, 0.0]
+
+
+def test_the_wheel_ships_the_card_template(tmp_path):
+    "render_card reads xenc/card/templates/model_card.md.jinja as package data: a non-editable install must carry it."
+    import subprocess, sys, zipfile
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(root)],
+                   check=True, capture_output=True, timeout=600)
+    names = zipfile.ZipFile(next(tmp_path.glob("xenc-*.whl"))).namelist()
+    assert "xenc/card/templates/model_card.md.jinja" in names

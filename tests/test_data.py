@@ -2,7 +2,7 @@
 import subprocess, sys
 import pytest, torch
 from xenc.batches import PairCollator
-from xenc.card_build import dataset_stats
+from xenc.card.build import dataset_stats
 from xenc.data import PairColumns, load_benchmark, packaged_data_dir
 
 PAIRS = [("A man is playing a flute.", "A man plays music on a long wooden flute in the park on a sunny day."),

@@ -74,3 +74,16 @@ def test_reranking(one_label, kind, kw):
     ours, ref = X.RerankingEvaluator(samples, name="rr", **kw), S(samples, name="rr", **kw)
     a, b = ours(one_label[0]), ref(one_label[1])
     assert set(a) == set(b) and same(a, b) and ours.primary_metric == ref.primary_metric
+
+def test_ranking_metrics_equal_pytrec_eval_on_ties():
+    "Ties go as in trec_eval (doc id descending; here the position, later first): equal to pytrec_eval, ties included."
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        rel, s = (rng.random(10) < 0.3).astype(int), rng.integers(0, 3, 10) / 2      # 10 documents, many ties
+        rel[rng.integers(10)] = 1
+        ids = [str(i) for i in range(10)]                                          # "0".."9": string order is position order
+        qrels, run = {"q": dict(zip(ids, map(int, rel)))}, {"q": dict(zip(ids, map(float, s)))}
+        ref = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "ndcg_cut.10", "map"}).evaluate(run)["q"]
+        ours = X.ranking_metrics(rel, s, 10)
+        assert ours == pytest.approx((ref["recip_rank"], ref["ndcg_cut_10"], ref["map"]), abs=1e-6), (rel, s)

@@ -98,3 +98,15 @@ def test_bce_gradients_match_reference(models):
     g = lambda m: torch.cat([p.grad.view(-1) for p in m.parameters() if p.grad is not None])
     assert torch.allclose(g(ours), g(ref), atol=1e-6, rtol=0)
     ours.zero_grad(); ref.zero_grad()
+
+def test_rng_state_round_trips_for_dropout_and_checkpoints(tmp_path):
+    "rng_state() replays torch's draws (dropout); rng_state(all=True) also Python's and numpy's, and survives torch.save."
+    import random, numpy as np
+    draw = lambda: (random.random(), np.random.rand(), torch.rand(1).item())
+    s, first = X.rng_state(), draw()
+    X.set_rng_state(s)
+    assert draw()[2] == first[2]
+    torch.save(X.rng_state(all=True), tmp_path / "rng.pt")
+    first = draw()
+    X.set_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
+    assert draw() == first

@@ -78,9 +78,43 @@ def test_offline_base_model_missing_package_says_how_to_install(monkeypatch):
 def test_bi_encoder_similarity_matches_sentence_transformers(pairs):
     "The teacher of with_teacher_scores: the base model as a bi-encoder gives sentence-transformers' cosine similarities."
     from sentence_transformers import SentenceTransformer
-    from xenc.distill import bi_encoder_similarity
+    from xenc.apps.distill import bi_encoder_similarity
     ref = SentenceTransformer(str(offline_base_model()), device="cpu")
     ref.max_seq_length = 256
     a = ref.encode([p[0] for p in pairs], convert_to_tensor=True, normalize_embeddings=True)
     b = ref.encode([p[1] for p in pairs], convert_to_tensor=True, normalize_embeddings=True)
     np.testing.assert_allclose(bi_encoder_similarity(pairs, batch_size=16), (a * b).sum(-1).numpy(), atol=ATOL)
+
+def test_max_length_is_the_tokenizers_and_positions_clamp_it(tmp_path, pairs):
+    "max_length is stored once (the tokenizer's model_max_length, saved with it); the positions are the model's."
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+    from xenc.model import max_positions
+    torch.manual_seed(0)
+    st(offline_base_model(), num_labels=1, max_length=48).save_pretrained(str(tmp_path / "st"))
+    ours = CrossEncoder(tmp_path / "st", device="cpu")
+    assert ours.max_length == ours.tokenizer.model_max_length == 48
+    assert CrossEncoder(tmp_path / "st", max_length=256, device="cpu").max_length == 256
+    with pytest.warns(UserWarning, match="clamped to 512"):
+        assert CrossEncoder(tmp_path / "st", max_length=1000, device="cpu").max_length == 512
+    ours.max_length = 40
+    ours.save_pretrained(tmp_path / "x")
+    assert "xenc_max_positions" not in (tmp_path / "x" / "config.json").read_text()
+    assert st(tmp_path / "x").max_seq_length == CrossEncoder(tmp_path / "x", device="cpu").max_length == 40
+    roberta = RobertaForSequenceClassification(RobertaConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                                             intermediate_size=64, max_position_embeddings=514))
+    assert max_positions(roberta) == 512                                  # positions count from the padding id + 1
+
+def test_tokenize_matches_reference_and_counts_truncation(tiny_model_dir, pairs):
+    "Training's batches are sentence-transformers' (truncation included); the pairs cut are counted, not warned per batch."
+    import warnings
+    ours, ref = CrossEncoder(tiny_model_dir, max_length=24, device="cpu"), st(tiny_model_dir, max_length=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)                       # no warning per batch
+        a = ours.tokenize(pairs)
+    b = ref.preprocess(pairs)
+    for k in ("input_ids", "token_type_ids", "attention_mask"): assert torch.equal(a[k], b[k]), k
+    n = sum(len(x) > 24 for x in ours.tokenizer([p[0] for p in pairs], [p[1] for p in pairs], verbose=False)["input_ids"])
+    assert (ours.truncation.truncated, ours.truncation.pairs) == (n, len(pairs)) and n > 0
+    with pytest.warns(UserWarning, match=rf"^{n} of {len(pairs)} pairs are longer than max_length=24"):
+        ours.truncation.warn()
+    assert ours.truncation.truncated == 0                                 # said once, then counted afresh

@@ -8,12 +8,13 @@ import pytest
 import torch
 from datasets import Dataset
 
-from xenc.card import seeds_dir
+from xenc.card.read import seeds_dir
 from xenc.data import PairDataError, load_benchmark, load_pairs
 from xenc.evaluation import ClassificationEvaluator
-from xenc.loop import TrainConfig, TrainConfigError, TrainingError, latest_checkpoint
+from xenc.training.loop import TrainConfig, TrainConfigError, TrainingError
 from xenc.model import CrossEncoder
-from xenc.train import train
+from xenc import train
+from xenc.training.runs import latest_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or seeds_dir())   # the seed cards, shipped with xenc
@@ -49,7 +50,7 @@ def test_a_run_prunes_and_resumes_only_its_own_checkpoints(tiny_model_dir, sts, 
     b = cfg(tmp_path, max_steps=3, learning_rate=5e-4, save_total_limit=1, overwrite_output_dir=True)
     train(CrossEncoder(tiny_model_dir), b, sts)
     assert steps(tmp_path) == [3, 4, 8]                      # B kept its newest; A's checkpoints untouched
-    from xenc.runs import read_run
+    from xenc.training.runs import read_run
     assert latest_checkpoint(tmp_path, read_run(tmp_path)["run"]).name == "checkpoint-3"
     with pytest.raises(TrainingError, match=r"learning_rate: 0\.0005 -> 0\.001"):                # A's settings cannot resume B's run
         train(CrossEncoder(tiny_model_dir), cfg(tmp_path, max_steps=8, save_steps=4), sts, resume_from_checkpoint=True)
@@ -64,7 +65,7 @@ def test_resume_with_a_changed_batch_size_is_refused(tiny_model_dir, sts, tmp_pa
 
 
 def _xenc(*args):
-    return subprocess.run([sys.executable, "-c", "import sys; from xenc.reproduce import main; sys.exit(main())", *map(str, args)],
+    return subprocess.run([sys.executable, "-c", "import sys; from xenc.tools.reproduce import main; sys.exit(main())", *map(str, args)],
                           capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
@@ -114,7 +115,7 @@ def test_too_little_data_is_an_error_not_a_hang(tiny_model_dir, sts, tmp_path):
         with pytest.raises(TrainConfigError, match="empty"): train(CrossEncoder(tiny_model_dir), cfg(tmp_path / "a", max_steps=2), empty)
         with pytest.raises(TrainConfigError, match="no optimizer step"):
             train(CrossEncoder(tiny_model_dir), cfg(tmp_path / "b", num_train_epochs=1, gradient_accumulation_steps=16), sts)
-        from xenc.reproduce import main
+        from xenc.tools.reproduce import main
         err = io.StringIO()
         with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e: main(["reproduce", "card.md", "--max-train", "0"])
         assert e.value.code == 2 and "must be above 0" in err.getvalue()
@@ -151,7 +152,7 @@ def test_file_errors_name_the_file_and_the_line(tmp_path):
 
 
 def test_card_front_matter_of_the_wrong_type_is_read_around():
-    from xenc.card import parse_card
+    from xenc.card.read import parse_card
     c = parse_card("---\ntags: 5\nmodel-index: {a: 1}\nco2_eq_emissions: 3\n---\n# Card\n")
     assert c.title == "Card" and c.tags is None and c.results == [] and c.emissions is None
     assert sum(n.startswith("front matter") for n in c.notes) == 3

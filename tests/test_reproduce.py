@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from xenc.card import parse_card, seeds_dir
+from xenc.card.read import parse_card, seeds_dir
 
 SEEDS = Path(os.environ.get("XENC_SEEDS_DIR") or seeds_dir())   # the seed cards, shipped with xenc
 CARD_003 = SEEDS / "003_b26cdff40d2cc7f3.txt"

@@ -1,10 +1,10 @@
-"Reranking (xenc.rerank, windows in xenc.predict): the IR metrics against pytrec_eval and ir-measures, BM25 on SciFact, windows, mined data into the losses."
+"Reranking (xenc.apps.rerank, windows in xenc.predict): the IR metrics against pytrec_eval and ir-measures, BM25 on SciFact, windows, mined data into the losses."
 import random, warnings
 import numpy as np
 import pytest
 import torch
 
-from xenc.rerank import BM25, evaluate_run, load_beir, mine_hard_negatives, mined_columns, mined_lists, mined_pairs, per_query_metrics
+from xenc.apps.rerank import BM25, evaluate_run, load_beir, mine_hard_negatives, mined_columns, mined_lists, mined_pairs, per_query_metrics
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 ir_measures = pytest.importorskip("ir_measures")
@@ -37,6 +37,12 @@ def test_metrics_equal_pytrec_eval(seed):
         assert ours5[q]["recall@10"] == pytest.approx(ref[q]["recall_10"], abs=1e-6)
         assert ours[q]["map"] == pytest.approx(ref[q]["map"], abs=1e-6)
         assert uncut[q][f"mrr@{10**6}"] == pytest.approx(ref[q]["recip_rank"], abs=1e-6)
+
+
+def test_one_implementation_of_the_metrics():
+    "xenc.apps.rerank scores runs with chapter 04's metrics and tie order; it keeps no copy of its own."
+    from xenc import evaluation, rerank
+    assert rerank.query_metrics is evaluation.query_metrics and rerank.trec_ranking is evaluation.trec_ranking
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -84,7 +90,7 @@ def test_mined_data_feed_the_losses(scifact, tiny_model_dir):
     from xenc.listwise import LambdaLoss
     from xenc.losses import BinaryCrossEntropyLoss, MultipleNegativesRankingLoss
     from xenc.model import CrossEncoder
-    from xenc.rerank import beir_slice
+    from xenc.apps.rerank import beir_slice
     train = load_beir(scifact, "train")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -123,7 +129,7 @@ def test_windows_score_long_documents_whole(tiny_model_dir):
 
 def test_load_beir_reads_the_hub_layout_when_the_folder_is_absent(tmp_path, monkeypatch, capsys):
     "Without local files and with the hub allowed: BeIR/<name> (configs corpus, queries) and BeIR/<name>-qrels (one split each)."
-    import datasets, xenc.rerank as R
+    import datasets, xenc.apps.rerank as R
     calls = []
     def fake_load_dataset(path, name=None, split=None):
         calls.append((path, name, split))

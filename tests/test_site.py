@@ -49,7 +49,7 @@ def test_plots_are_on_the_pages(site):
         page = by_stem[title.splitlines()[0][2:].strip()]
         imgs = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").find_all("img", src=re.compile("^data:image/png"))
         assert len(imgs) >= figs, f"{nb.name}: {figs} figures stored, {len(imgs)} on {page.name}"
-        if nb.stem in ("00_data", "00a_batches", "02_losses", "02a_listwise", "03_loop", "03b_train", "04_evaluation", "08_distill", "09_rerank"): assert figs >= 1, f"{nb.name} should show its curves or distributions"
+        if nb.stem in ("00_data", "00a_batches", "02_losses", "02a_listwise", "03_loop", "03d_trainer", "04_evaluation", "08_distill", "09_rerank"): assert figs >= 1, f"{nb.name} should show its curves or distributions"
 
 def test_internal_links_resolve(site):
     _, bad = site

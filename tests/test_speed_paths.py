@@ -4,8 +4,10 @@ import pytest, torch
 from torch import nn
 from xenc.data import load_benchmark
 from xenc.model import CrossEncoder, offline_base_model, tiny_cross_encoder
-from xenc import train as T
-from xenc.loop import DEFAULT_OPTIM, make_optimizer
+import xenc.training.trainer as T
+from xenc.training.checks import check_config
+from xenc.model import cpu_has_bf16
+from xenc.training.loop import DEFAULT_OPTIM, make_optimizer
 
 def no_dropout(model):
     for m in model.modules():
@@ -54,9 +56,9 @@ def test_optimizer_names_are_hugging_faces(tmp_path):
     m = tiny_cross_encoder()
     assert make_optimizer(m, T.TrainConfig()).defaults["fused"] is True
     assert make_optimizer(m, T.TrainConfig(optim="adamw_torch")).defaults["foreach"] is True
-    T.check_config(T.TrainConfig(optim="adamw_torch_fused"), m, False)          # on a CPU too
+    check_config(T.TrainConfig(optim="adamw_torch_fused"), m, False)          # on a CPU too
     with pytest.raises(T.TrainConfigError, match="adafactor.*adamw_torch_fused or adamw_torch"):
-        T.check_config(T.TrainConfig(optim="adafactor"), m, False)
+        check_config(T.TrainConfig(optim="adafactor"), m, False)
 
 def test_fused_and_foreach_adamw_take_the_same_steps(sts, tmp_path):
     weights = {}
@@ -73,7 +75,7 @@ def test_bf16_auto_is_settled_recorded_and_said(sts, tmp_path, capsys):
     ce = tiny_cross_encoder(tmp_path / "m")
     cfg = T.TrainConfig(output_dir=str(tmp_path / "o"), per_device_train_batch_size=8, max_steps=2, save_strategy="no", bf16="auto")
     r = T.train(ce, cfg, sts.select(range(16)))
-    native = T.cpu_has_bf16()
+    native = cpu_has_bf16()
     assert r.config.bf16 is native                                           # what the card's hyperparameters show
     first = capsys.readouterr().out.splitlines()[0]
     assert first == (f"xenc.train: 2 steps of 8 pairs on cpu, "
@@ -93,3 +95,21 @@ def test_an_unknown_architecture_trains_through_its_own_forward(sts, tmp_path, c
     with torch.no_grad(): assert torch.equal(ce(b), ce.model(**b).logits)
     T.train(ce, T.TrainConfig(output_dir=str(tmp_path / "o"), per_device_train_batch_size=4, max_steps=2, save_strategy="no"), sts.select(range(8)))
     assert "forward: transformers (DistilBertForSequenceClassification has no unpadded forward)" in capsys.readouterr().out
+
+def test_prediction_takes_the_same_fast_path_on_the_rectangle(sts):
+    "predict runs the one fast path (packed=False on its length-sorted batches): the transformers logits, and the packed ones."
+    from xenc.unpadded import unpadded_logits
+    torch.manual_seed(0)
+    ce = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
+    b = ce.tokenize([(r["sentence1"], r["sentence2"]) for r in sts.select(range(16))])
+    with torch.inference_mode():
+        ref = ce.model(**b).logits
+        for packed in (False, True): assert torch.allclose(unpadded_logits(ce.model, **b, packed=packed), ref, atol=1e-5, rtol=0)
+        assert torch.allclose(ce._logits(b), ref, atol=1e-5, rtol=0)
+
+def test_without_a_registered_fast_path_forward_is_the_models_own(monkeypatch):
+    ce = tiny_cross_encoder()
+    monkeypatch.setattr(CrossEncoder, "fast_path", None)
+    assert ce.forward_path == "transformers (no fast path)"
+    b = ce.tokenize([("a", "b c"), ("d e f", "g")])
+    with torch.no_grad(): assert torch.equal(ce(b), ce.model(**b).logits)

@@ -4,7 +4,10 @@ from pathlib import Path
 import pytest, torch
 from xenc.data import load_benchmark
 from xenc.model import CrossEncoder, tiny_cross_encoder
-from xenc import train as T
+import xenc.training.trainer as T
+import xenc.training.runs as R
+import xenc.training.checks as C
+from xenc.model import cpu_has_bf16
 
 @pytest.fixture(scope="module")
 def tiny_no_dropout(tmp_path_factory):
@@ -17,7 +20,7 @@ SCRIPT = textwrap.dedent("""
     import os, sys, torch
     from xenc.data import load_benchmark
     from xenc.model import CrossEncoder
-    from xenc.train import TrainConfig, train
+    from xenc import TrainConfig, train
     model_dir, out, global_batch, accumulation = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1: torch.distributed.init_process_group("gloo")
@@ -55,7 +58,8 @@ STOP_SCRIPT = textwrap.dedent("""
     from xenc.data import load_benchmark
     from xenc.evaluation import CorrelationEvaluator
     from xenc.model import CrossEncoder
-    from xenc.train import TrainConfig, TrainingError, train
+    from xenc import TrainConfig, train
+    from xenc.training.loop import TrainingError
     model_dir, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(out, exist_ok=True)
     torch.distributed.init_process_group("gloo")
@@ -113,10 +117,10 @@ def test_kill_while_saving_keeps_last_checkpoint(tmp_path, tiny_model_dir, monke
     monkeypatch.setattr(torch, "save", real_save)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["checkpoint-2", "xenc_run.json"], names          # no half-written checkpoint-4, no temporary folder left
-    ck = T.latest_checkpoint(tmp_path)
-    assert CrossEncoder(ck, device="cpu").num_labels == 1 and T.load_training_state(ck)["state"]["step"] == 2
+    ck = R.latest_checkpoint(tmp_path)
+    assert CrossEncoder(ck, device="cpu").num_labels == 1 and R.load_training_state(ck)["state"]["step"] == 2
     T.train(CrossEncoder(tiny_model_dir, device="cpu"), cfg, ds, resume_from_checkpoint=True)
-    assert T.latest_checkpoint(tmp_path).name == "checkpoint-6"
+    assert R.latest_checkpoint(tmp_path).name == "checkpoint-6"
 
 def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):
     cfg = T.TrainConfig(output_dir=str(tmp_path), max_steps=2, disable_tqdm=True)
@@ -126,9 +130,9 @@ def test_resume_without_checkpoint_says_so(tmp_path, tiny_model_dir):
 def test_track_emissions_puts_them_on_the_card(tmp_path, tiny_model_dir):
     "codecarbon's offline tracker measures the run; the card shows it and reads it back."
     pytest.importorskip("codecarbon", reason="codecarbon is in the dev extra; pip install codecarbon")
-    from xenc.card import parse_card
-    from xenc.card_build import model_card
-    from xenc.card_write import render_card
+    from xenc.card.read import parse_card
+    from xenc.card.build import model_card
+    from xenc.card.write import render_card
     model = CrossEncoder(tiny_model_dir, device="cpu")
     data = load_benchmark("stsb", "train").select(range(48))
     cfg = T.TrainConfig(output_dir=str(tmp_path / "run"), per_device_train_batch_size=8, max_steps=6, logging_steps=2,
@@ -155,8 +159,8 @@ def test_track_emissions_without_codecarbon_says_so(tmp_path, tiny_model_dir, mo
 def test_mixed_precision_resume_equals_uninterrupted(tmp_path, tiny_model_dir, monkeypatch, precision):
     """A GPU's fp16 path (autocast, gradient scaler, the scaler's state in the checkpoint), run on the CPU's fp16 autocast:
     killed after its checkpoint and resumed, it ends with the weights of the uninterrupted run. bf16 likewise."""
-    if precision == "bf16" and not T.cpu_has_bf16(): pytest.skip("this CPU has no native bf16")
-    monkeypatch.setattr(T, "check_config", lambda *a, **k: None)   # (users get fp16 refused on a CPU, where it is slow)
+    if precision == "bf16" and not cpu_has_bf16(): pytest.skip("this CPU has no native bf16")
+    monkeypatch.setattr(C, "check_config", lambda *a, **k: None)   # (users get fp16 refused on a CPU, where it is slow)
     class Jumpy(torch.amp.GradScaler):      # a scale that overflows at first and then grows every 2 steps: its state matters
         def __init__(self, device, enabled=True): super().__init__(device, init_scale=2.0 ** 24, growth_interval=2, enabled=enabled)
     monkeypatch.setattr(torch.amp, "GradScaler", Jumpy)
@@ -166,7 +170,7 @@ def test_mixed_precision_resume_equals_uninterrupted(tmp_path, tiny_model_dir, m
         cfg = T.TrainConfig(output_dir=str(out), per_device_train_batch_size=8, max_steps=12, learning_rate=1e-3, warmup_steps=2,
                             logging_steps=2, save_steps=6, disable_tqdm=True, **{precision: True})
         def killer(st):
-            if st["step"] == kill_at: raise KeyboardInterrupt
+            if st.step == kill_at: raise KeyboardInterrupt
         try: T.train(model, cfg, ds, callback=killer, resume_from_checkpoint=resume)
         except KeyboardInterrupt: return None
         return model.state_dict()
@@ -179,3 +183,21 @@ def test_mixed_precision_resume_equals_uninterrupted(tmp_path, tiny_model_dir, m
     start = CrossEncoder(tiny_model_dir, device="cpu").state_dict()
     assert any(not torch.equal(start[k], full[k]) for k in full)
     for k in full: assert torch.allclose(full[k], resumed[k], atol=1e-6, rtol=0), k
+
+@pytest.mark.parametrize("bs,accum,world", [(8, 4, 1), (16, 3, 1), (8, 1, 2), (3, 2, 2)])
+def test_one_step_count(tmp_path, tiny_model_dir, bs, accum, world):
+    """The steps a run plans, and takes, are those `optimizer_steps` counts, which a recipe's budget uses too
+    (100 pairs, batch 8, accumulation 4: 13 batches, so 3 steps an epoch, not ceil(100 / 8 / 4) = 4)."""
+    from xenc.data import detect_columns
+    ds = load_benchmark("stsb", "train").select(range(100))
+    cfg = T.TrainConfig(output_dir=str(tmp_path), per_device_train_batch_size=bs, gradient_accumulation_steps=accum,
+                        num_train_epochs=2, save_strategy="no", disable_tqdm=True)
+    model = CrossEncoder(tiny_model_dir, device="cpu")
+    run = T.Run(model, cfg, None, ds, detect_columns(ds.column_names), None, None, world=world)
+    T.plan(run)
+    per_epoch = (100 // (bs * world) + (100 % (bs * world) > 0)) // accum
+    assert run.total == C.optimizer_steps(cfg, len(ds), world) == 2 * per_epoch
+    if world == 1:
+        steps = []
+        T.train(model, cfg, ds, callback=lambda st: steps.append(st.step))
+        assert steps == list(range(1, run.total + 1))

@@ -6,7 +6,8 @@ from datasets import DatasetDict
 from transformers import SchedulerType, get_scheduler
 from xenc.data import load_benchmark
 from xenc.model import CrossEncoder
-from xenc.train import TrainConfig, TrainConfigError, train
+from xenc import TrainConfig, train
+from xenc.training.loop import TrainConfigError
 
 @pytest.fixture(scope="module")
 def sts():
@@ -27,7 +28,7 @@ def test_short_run_logs_saves_and_says_so(tmp_path, tiny_model_dir, sts):
 def test_callback_is_called_after_every_step(tmp_path, tiny_model_dir, sts):
     steps = []
     train(CrossEncoder(tiny_model_dir, device="cpu"), TrainConfig(output_dir=str(tmp_path), max_steps=3, save_strategy="no", disable_tqdm=True),
-          sts, callback=lambda st: steps.append(st["step"]))
+          sts, callback=lambda st: steps.append(st.step))
     assert steps == [1, 2, 3]
 
 @pytest.mark.parametrize("data, says", [(lambda s: DatasetDict(train=s, test=s), "DatasetDict with the splits ['train', 'test']"),
@@ -78,8 +79,8 @@ def test_unknown_schedule_and_bad_arguments_fail_first(tmp_path, tiny_model_dir,
 
 def test_cards_name_models_not_folders(tmp_path, tiny_model_dir, sts):
     "Trained from the offline base model, the card and every checkpoint name its hub id; an unknown folder is named by its name."
-    from xenc.card_build import model_card
-    from xenc.card_write import render_card
+    from xenc.card.build import model_card
+    from xenc.card.write import render_card
     from xenc.model import offline_base_model
     m = CrossEncoder(offline_base_model(), num_labels=1, device="cpu")
     r = train(m, TrainConfig(output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=4, disable_tqdm=True), sts)
@@ -92,8 +93,8 @@ def test_cards_name_models_not_folders(tmp_path, tiny_model_dir, sts):
 
 def test_version_and_swaps_printed_once(tmp_path, tiny_model_dir, capsys):
     "`xenc --version`; `xenc reproduce` lists each swap once (with the recipe, before the run), not again in the report."
-    from xenc.card import seed_card
-    from xenc.reproduce import main
+    from xenc.card.read import seed_card
+    from xenc.tools.reproduce import main
     import xenc
     with pytest.raises(SystemExit) as e: main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"xenc {xenc.__version__}"
@@ -120,7 +121,7 @@ def test_readme_quickstart_runs_as_written(tmp_path):
 
 def test_seed_cards_ship_byte_for_byte(data_dir):
     "The packaged seed cards are the project's seed cards, unchanged."
-    from xenc.card import seed_cards
+    from xenc.card.read import seed_cards
     shared = data_dir.parent / "seeds"
     if not shared.is_dir(): pytest.skip("no ../shared/seeds here")
     assert {k: p.read_bytes() for k, p in seed_cards().items()} == {k: p.read_bytes() for k, p in seed_cards(shared).items()}

@@ -24,28 +24,34 @@ class PairDataError(ValueError):
     "Bad pair data: the message names the row or column and the fix."
 
 # %% ../nbs/00_data.ipynb #dce93646
-TEXT_PAIR_NAMES = [("sentence_0", "sentence_1"), ("sentence1", "sentence2"), ("premise", "hypothesis"),
-                   ("query", "positive"), ("query", "passage"), ("query", "document"), ("query", "answer"),
-                   ("question", "answer"), ("anchor", "positive"), ("text_a", "text_b"), ("text1", "text2"),
+TEXT_PAIR_NAMES = [("sentence_0", "sentence_1"), ("sentence1", "sentence2"),
+                   ("premise", "hypothesis"), ("query", "positive"), ("query", "passage"),
+                   ("query", "document"), ("query", "answer"), ("question", "answer"),
+                   ("anchor", "positive"), ("text_a", "text_b"), ("text1", "text2"),
                    ("text", "text_pair"), ("query", "docs")]
 LABEL_NAMES = ["label", "labels", "score", "scores"]
 
 @dataclass(frozen=True)
 class PairColumns:
-    "The text columns (in the order the model reads them) and the label column (`None` when unlabelled)."
+    ("The text columns (in the order the model reads them) and the label column (`None` when "
+     "unlabelled).")
     texts: tuple  # the text columns, in the order the model reads them
     label: str | None = None  # the label column; None when unlabelled
 
 def _check_present(names, wanted, what):
     missing = [c for c in wanted if c not in names]
-    if missing: raise PairDataError(f"{what} {missing} not found; the data has columns {list(names)}. "
-                                    f"Pass the right names, e.g. text_columns=['a', 'b'], label_column='label'.")
+    if missing:
+        raise PairDataError(f"{what} {missing} not found; the data has columns {list(names)}. "
+                            f"Pass the right names, e.g. text_columns=['a', 'b'], "
+                            f"label_column='label'.")
 
 def detect_columns(column_names:Iterable[str], # the dataset's columns
-                   text_columns:Sequence[str]|None=None, # override: the text columns, in model order
+                   # override: the text columns, in model order
+                   text_columns:Sequence[str]|None=None,
                    label_column:str|bool|None=None, # override: the label column; `False` for none
                   ) -> PairColumns:
-    "Find the text pair (plus any `negative*` columns after a `query`) and the label among `column_names`."
+    ("Find the text pair (plus any `negative*` columns after a `query`) and the label among "
+     "`column_names`.")
     names = list(column_names)
     if text_columns is not None:
         _check_present(names, list(text_columns), "Text columns")
@@ -63,17 +69,21 @@ def detect_columns(column_names:Iterable[str], # the dataset's columns
     return PairColumns(texts, next((c for c in LABEL_NAMES if c in names), None))
 
 # %% ../nbs/00_data.ipynb #77bb7199
-def _is_number(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+def _is_number(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 def _text_problem(v):
-    if isinstance(v, (list, tuple)):  # a list of documents (listwise data): every item must be a text
-        return next((f"item {i}: {p}" for i, x in enumerate(v) if (p := _text_problem(x))), None if v else "empty list of texts")
+    # a list of documents (listwise data): every item must be a text
+    if isinstance(v, (list, tuple)):
+        return next((f"item {i}: {p}" for i, x in enumerate(v) if (p := _text_problem(x))),
+                    None if v else "empty list of texts")
     if not isinstance(v, str): return f"text is {type(v).__name__} ({v!r}), not a string"
     if not v.strip(): return f"text is empty ({v!r})"
 
 def _label_problem(v, num_labels):
     if isinstance(v, (list, tuple)):  # graded labels of a document list
-        return next((f"item {i}: {p}" for i, x in enumerate(v) if (p := _label_problem(x, None))), None)
+        return next((f"item {i}: {p}" for i, x in enumerate(v) if (p := _label_problem(x, None))),
+                    None)
     if isinstance(v, bool): v = int(v)
     if not _is_number(v): return f"label {v!r} is a {type(v).__name__}, not a number"
     if not math.isfinite(v): return f"label is {v} (NaN and inf cannot be learned)"
@@ -81,79 +91,111 @@ def _label_problem(v, num_labels):
         if isinstance(v, (float, np.floating)):
             return (f"label {v} is a float, but num_labels={num_labels} asks for class indices; "
                     f"map the labels to ints 0..{num_labels-1}, or use num_labels=1 for scores")
-        if not 0 <= v < num_labels: return f"label {v} is out of range for num_labels={num_labels} (expected 0..{num_labels-1})"
+        if not 0 <= v < num_labels:
+            return (f"label {v} is out of range for num_labels={num_labels} (expected "
+                    f"0..{num_labels-1})")
 
+# %% ../nbs/00_data.ipynb #5a7ce7f9
 def validate_pairs(ds:Dataset, # the pairs
                    columns:PairColumns, # which columns to check
-                   num_labels:int|None=None, # 1 for scores, C for class indices 0..C-1, None: any finite number
-                   drop_invalid:bool=False, # drop the bad rows (with a warning that counts them) instead of raising
+                   # 1 for scores, C for class indices 0..C-1, None: any finite number
+                   num_labels:int|None=None,
+                   # drop the bad rows (with a warning that counts them) instead of raising
+                   drop_invalid:bool=False,
                    max_report:int=5, # how many bad rows the message lists
                   ) -> Dataset:
-    "Check every row: non-empty string texts, finite labels, class labels in range. Raise `PairDataError` naming the rows."
-    if len(ds) == 0: raise PairDataError("The dataset is empty (0 rows): check the file, the split name and any filter before it.")
+    ("Check every row: non-empty string texts, finite labels, class labels in range. Raise "
+     "`PairDataError` naming the rows.")
+    if len(ds) == 0:
+        raise PairDataError("The dataset is empty (0 rows): check the file, the split name and any "
+                            "filter before it.")
     bad = {}  # row -> first problem found in that row
     for col in columns.texts:
         for i, v in enumerate(ds[col][:]):
             if i not in bad and (p := _text_problem(v)): bad[i] = f"column {col!r}: {p}"
     if columns.label is not None:
         for i, v in enumerate(ds[columns.label][:]):
-            if i not in bad and (p := _label_problem(v, num_labels)): bad[i] = f"column {columns.label!r}: {p}"
+            if i not in bad and (p := _label_problem(v, num_labels)):
+                bad[i] = f"column {columns.label!r}: {p}"
     if not bad: return ds
     rows = sorted(bad)
     if drop_invalid:
-        if len(rows) == len(ds): raise PairDataError(f"All {len(ds)} rows are invalid, e.g. row {rows[0]}: {bad[rows[0]]}.")
+        if len(rows) == len(ds):
+            raise PairDataError(f"All {len(ds)} rows are invalid, e.g. row {rows[0]}: "
+                                f"{bad[rows[0]]}.")
         warnings.warn(f"Dropped {len(rows)} of {len(ds)} rows that failed validation "
                       f"(first: row {rows[0]}, {bad[rows[0]]}).", stacklevel=2)
         keep = sorted(set(range(len(ds))) - set(rows))
         return ds.select(keep)
     lines = "\n".join(f"  row {i}, {bad[i]}" for i in rows[:max_report])
     more = f"\n  ... and {len(rows) - max_report} more" if len(rows) > max_report else ""
-    raise PairDataError(f"{len(rows)} invalid row{'s' * (len(rows) > 1)} of {len(ds)} (rows count from 0):\n{lines}{more}\n"
-                        "Fix these rows, or pass drop_invalid=True to drop them (the number dropped is reported).")
+    raise PairDataError(f"{len(rows)} invalid row{'s' * (len(rows) > 1)} of {len(ds)} (rows count "
+                        f"from 0):\n{lines}{more}\n"
+                        "Fix these rows, or pass drop_invalid=True to drop them (the number "
+                        "dropped is reported).")
 
 # %% ../nbs/00_data.ipynb #8d1d9b68
 TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl")
 
 def _read_frame(path:Path, suffix:str) -> pd.DataFrame:
-    "The file as a DataFrame; CSV and TSV cells as text (a text of digits stays a text), JSON as typed."
+    ("The file as a DataFrame; CSV and TSV cells as text (a text of digits stays a text), JSON as "
+     "typed.")
     try:
-        if suffix == ".csv": return pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
-        if suffix == ".tsv": return pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE, dtype=str, encoding="utf-8")
+        if suffix == ".csv":
+            return pd.read_csv(path, keep_default_na=False, dtype=str, encoding="utf-8")
+        if suffix == ".tsv":
+            return pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE,
+                               dtype=str, encoding="utf-8")
         return pd.read_json(path, lines=suffix == ".jsonl", dtype=False, encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise PairDataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}): save it as UTF-8, e.g. "
+        raise PairDataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}): save it as "
+                            f"UTF-8, e.g. "
                             f"iconv -f latin1 -t utf-8 {path.name} > fixed{suffix}") from e
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise PairDataError(f"{path} could not be read as {suffix[1:].upper()}: {str(e).strip()[:200]}. Check its header, "
-                            "separator and quoting (a TSV has one tab between fields and one row per line).") from e
+        raise PairDataError(f"{path} could not be read as {suffix[1:].upper()}: "
+                            f"{str(e).strip()[:200]}. Check its header, "
+                            "separator and quoting (a TSV has one tab between fields and one row "
+                            "per line).") from e
 
 def _short_rows(path:Path, suffix:str):
-    "Name the rows with fewer fields than the header (pandas would fill them with empty texts, silently)."
+    ("Name the rows with fewer fields than the header (pandas would fill them with empty texts, "
+     "silently).")
     with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t" if suffix == ".tsv" else ",", quoting=csv.QUOTE_NONE if suffix == ".tsv" else csv.QUOTE_MINIMAL)
+        rows = csv.reader(f, delimiter="\t" if suffix == ".tsv" else ",",
+                          quoting=csv.QUOTE_NONE if suffix == ".tsv" else csv.QUOTE_MINIMAL)
         header = next(rows, [])
         short = [(rows.line_num, len(r)) for r in rows if r and len(r) < len(header)]
     if short:
         lines = ", ".join(f"line {n} ({k} fields)" for n, k in short[:3])
-        raise PairDataError(f"{path}: {len(short)} row(s) have fewer fields than the header's {len(header)}: {lines}. "
-                            "Fill or remove them (in a TSV, a missing tab or a stray line break does this).")
+        raise PairDataError(f"{path}: {len(short)} row(s) have fewer fields than the header's "
+                            f"{len(header)}: {lines}. "
+                            "Fill or remove them (in a TSV, a missing tab or a stray line break "
+                            "does this).")
 
 def _read_table(path:Path) -> Dataset:
-    "A CSV/TSV/JSON/JSONL file as a `Dataset`, with every text kept as written; errors name the file, the line and the fix."
+    ("A CSV/TSV/JSON/JSONL file as a `Dataset`, with every text kept as written; errors name the "
+     "file, the line and the fix.")
     suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES: raise PairDataError(f"Cannot read {path}: use one of {TABLE_SUFFIXES}, or load it yourself into a DataFrame.")
+    if suffix not in TABLE_SUFFIXES:
+        raise PairDataError(f"Cannot read {path}: use one of {TABLE_SUFFIXES}, or load it yourself "
+                            f"into a DataFrame.")
     df = _read_frame(path, suffix)
     if suffix in (".csv", ".tsv"): _short_rows(path, suffix)
     try: return Dataset.from_pandas(df, preserve_index=False)
-    except Exception as e: raise PairDataError(f"{path}: a column mixes kinds of values ({type(e).__name__}: {str(e)[:200]}). "
-                                               "Make each column all texts or all numbers.") from e
+    except Exception as e:
+        raise PairDataError(f"{path}: a column mixes kinds of values ({type(e).__name__}: "
+                            f"{str(e)[:200]}). "
+                            "Make each column all texts or all numbers.") from e
 
+# %% ../nbs/00_data.ipynb #4932671f
 def _numeric_labels(ds:Dataset, col:str|None) -> Dataset:
-    "A label column read as text, as numbers (ints when every one is whole); left as text when one is not a number."
+    ("A label column read as text, as numbers (ints when every one is whole); left as text when "
+     "one is not a number.")
     vals = ds[col][:] if col else []
     if not vals or not all(isinstance(v, str) for v in vals): return ds
     try: nums = [float(v) for v in vals]
-    except ValueError: return ds                        # validation names the first label that is not a number
+    except ValueError:
+        return ds                        # validation names the first label that is not a number
     whole = all(v.strip().lstrip("-").isdigit() for v in vals)
     return ds.remove_columns(col).add_column(col, [int(v) for v in vals] if whole else nums)
 
@@ -163,42 +205,55 @@ def _load_hub(name, split, **kwargs):
     try: return load_dataset(name, split=split, **kwargs)
     except Exception as e:
         raise PairDataError(
-            f"Could not load {name!r} from the Hugging Face hub ({type(e).__name__}: {str(e)[:200]}). If this machine is "
-            "offline, pass local data instead: load_pairs('path/to/train.tsv') (CSV, TSV, JSON or JSONL), a pandas "
-            "DataFrame, a datasets.Dataset or Python lists; the benchmarks load with load_benchmark(name, split, data_dir=...).") from e
+            f"Could not load {name!r} from the Hugging Face hub ({type(e).__name__}: "
+            f"{str(e)[:200]}). If this machine is "
+            "offline, pass local data instead: load_pairs('path/to/train.tsv') (CSV, TSV, JSON or "
+            "JSONL), a pandas "
+            "DataFrame, a datasets.Dataset or Python lists; the benchmarks load with "
+            "load_benchmark(name, split, data_dir=...).") from e
 
 def _from_rows(rows, labels=None):
     "Python rows of `(a, b)` or `(a, b, label)`, or dicts, as a `Dataset`."
     rows = list(rows)
-    if not rows: raise PairDataError("The dataset is empty (0 rows): the list of pairs has no items.")
+    if not rows:
+        raise PairDataError("The dataset is empty (0 rows): the list of pairs has no items.")
     if isinstance(rows[0], dict): return Dataset.from_list(rows)
     width = len(rows[0])
     for i, r in enumerate(rows):
         if not isinstance(r, (list, tuple)) or len(r) != width or width not in (2, 3):
-            raise PairDataError(f"Row {i} is {r!r}: every row must be a (text_a, text_b) or (text_a, text_b, label) "
+            raise PairDataError(f"Row {i} is {r!r}: every row must be a (text_a, text_b) or "
+                                f"(text_a, text_b, label) "
                                 f"tuple, all of the same length as row 0.")
     data = {"sentence_0": [r[0] for r in rows], "sentence_1": [r[1] for r in rows]}
     if width == 3: data["label"] = [r[2] for r in rows]
     if labels is not None:
-        if width == 3: raise PairDataError("Labels were given twice: inside the rows and as labels=. Pass one of them.")
-        if len(labels) != len(rows): raise PairDataError(f"{len(rows)} pairs but {len(labels)} labels: give one label per pair.")
+        if width == 3:
+            raise PairDataError("Labels were given twice: inside the rows and as labels=. Pass one "
+                                "of them.")
+        if len(labels) != len(rows):
+            raise PairDataError(f"{len(rows)} pairs but {len(labels)} labels: give one label per "
+                                f"pair.")
         data["label"] = list(labels)
     return Dataset.from_dict(data)
 
 # %% ../nbs/00_data.ipynb #0328146a
-def load_pairs(source, # Dataset, DatasetDict, hub id, file path, DataFrame, dict of columns or list of rows
-               text_columns:Sequence[str]|None=None, # override the detected text columns
-               label_column:str|bool|None=None, # override the detected label column (`False`: none)
-               split:str|None=None, # split of a DatasetDict or hub dataset (default "train")
-               num_labels:int|None=None, # 1: scores; C>1: class indices 0..C-1; None: any finite label
-               labels:Sequence|None=None, # labels for a list of (a, b) pairs
-               drop_invalid:bool=False, # drop bad rows (counted in a warning) instead of raising
-               **load_kwargs, # passed on to `datasets.load_dataset` for hub ids and files
-              ) -> Dataset:
-    "Load text pairs from `source` into a validated `Dataset`: text columns in model order, then the label."
+def load_pairs(
+    source, # Dataset, DatasetDict, hub id, file path, DataFrame, dict of columns or list of rows
+    text_columns:Sequence[str]|None=None, # override the detected text columns
+    label_column:str|bool|None=None, # override the detected label column (`False`: none)
+    split:str|None=None, # split of a DatasetDict or hub dataset (default "train")
+    num_labels:int|None=None, # 1: scores; C>1: class indices 0..C-1; None: any finite label
+    labels:Sequence|None=None, # labels for a list of (a, b) pairs
+    drop_invalid:bool=False, # drop bad rows (counted in a warning) instead of raising
+    **load_kwargs, # passed on to `datasets.load_dataset` for hub ids and files
+) -> Dataset:
+    ("Load text pairs from `source` into a validated `Dataset`: text columns in model order, then "
+     "the label.")
     if isinstance(source, DatasetDict):
         split = split or "train"
-        if split not in source: raise PairDataError(f"Split {split!r} not found; the DatasetDict has {list(source)}. Pass split=...")
+        if split not in source:
+            raise PairDataError(f"Split {split!r} not found; the DatasetDict has {list(source)}. "
+                                f"Pass split=...")
         ds = source[split]
     elif isinstance(source, Dataset): ds = source
     elif isinstance(source, pd.DataFrame): ds = Dataset.from_pandas(source, preserve_index=False)
@@ -206,15 +261,20 @@ def load_pairs(source, # Dataset, DatasetDict, hub id, file path, DataFrame, dic
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_file(): ds = _read_table(path)
-        elif path.suffix.lower() in TABLE_SUFFIXES: raise PairDataError(f"No such file: {path.resolve()}. Check the path.")
+        elif path.suffix.lower() in TABLE_SUFFIXES:
+            raise PairDataError(f"No such file: {path.resolve()}. Check the path.")
         else: ds = _load_hub(str(source), split or "train", **load_kwargs)
     elif isinstance(source, (list, tuple)): ds = _from_rows(source, labels)
-    else: raise PairDataError(f"Cannot load pairs from a {type(source).__name__}: pass a Dataset, a path, a hub id, "
-                              "a DataFrame, a dict of columns or a list of (a, b[, label]) tuples.")
+    else:
+        raise PairDataError(f"Cannot load pairs from a {type(source).__name__}: pass a Dataset, a "
+                            f"path, a hub id, "
+                            "a DataFrame, a dict of columns or a list of (a, b[, label]) tuples.")
     if labels is not None and not isinstance(source, (list, tuple)):
-        raise PairDataError("labels= is only for a list of (a, b) pairs; other sources carry a label column.")
+        raise PairDataError("labels= is only for a list of (a, b) pairs; other sources carry a "
+                            "label column.")
     cols = detect_columns(ds.column_names, text_columns, label_column)
-    if isinstance(source, (str, os.PathLike)): ds = _numeric_labels(ds, cols.label)   # CSV/TSV cells are read as text
+    if isinstance(source, (str, os.PathLike)):
+        ds = _numeric_labels(ds, cols.label)   # CSV/TSV cells are read as text
     ds = ds.select_columns(list(cols.texts) + ([cols.label] if cols.label else []))
     return validate_pairs(ds, cols, num_labels=num_labels, drop_invalid=drop_invalid)
 
@@ -228,98 +288,143 @@ def _read_stsb(path:Path) -> Dataset:
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             fields = line.rstrip("\n").split("\t")
-            if len(fields) < 7: raise PairDataError(f"{path}, line {n}: {len(fields)} tab-separated fields, expected at least 7 "
-                                                    "(genre, file, year, id, score, sentence1, sentence2).")
-            s1.append(fields[5]); s2.append(fields[6]); score.append(float(fields[4]) / 5)
+            if len(fields) < 7:
+                raise PairDataError(f"{path}, line {n}: {len(fields)} tab-separated fields, "
+                                    f"expected at least 7 "
+                                    "(genre, file, year, id, score, sentence1, sentence2).")
+            s1.append(fields[5])
+            s2.append(fields[6])
+            score.append(float(fields[4]) / 5)
     return Dataset.from_dict({"sentence1": s1, "sentence2": s2, "score": score})
 
 def _read_tsv(path, names=None):
-    df = pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE, header=None if names else "infer", names=names)
+    df = pd.read_csv(path, sep="\t", keep_default_na=False, quoting=csv.QUOTE_NONE,
+                     header=None if names else "infer", names=names)
     return Dataset.from_pandas(df, preserve_index=False)
 
 # name -> (folder, {split: file}, reader, columns, num_labels, {missing split: advice})
 BENCHMARKS = {
-    "stsb": ("stsb", {"train": "sts-train.csv", "dev": "sts-dev.csv", "test": "sts-test.csv"}, _read_stsb,
+    "stsb": ("stsb", {"train": "sts-train.csv", "dev": "sts-dev.csv", "test": "sts-test.csv"},
+             _read_stsb,
              ("sentence1", "sentence2", "score"), 1, {}),
     "snli": ("snli", {"validation": "validation.tsv", "test": "test.tsv"}, _read_tsv,
-             ("premise", "hypothesis", "label"), 3, {"train": "the SNLI train split is not in the offline data; train on 'validation' and test on 'test'"}),
+             ("premise", "hypothesis", "label"), 3,
+             {"train": "the SNLI train split is not in the offline data; train on 'validation' and "
+                       "test on 'test'"}),
     "rte": ("rte", {"train": "train.tsv", "validation": "validation.tsv"}, _read_tsv,
-            ("sentence1", "sentence2", "label"), 2, {"test": "GLUE RTE has no labelled test split; use 'validation' as the test set"}),
-    "lcqmc": ("lcqmc", {"dev": "dev.txt", "test": "test.txt"}, lambda p: _read_tsv(p, ["sentence1", "sentence2", "label"]),
-              ("sentence1", "sentence2", "label"), 2, {"train": "the LCQMC train split is not in the offline data; train on 'dev' and test on 'test'"}),
+            ("sentence1", "sentence2", "label"), 2,
+            {"test": "GLUE RTE has no labelled test split; use 'validation' as the test set"}),
+    "lcqmc": ("lcqmc", {"dev": "dev.txt", "test": "test.txt"},
+              lambda p: _read_tsv(p, ["sentence1", "sentence2", "label"]),
+              ("sentence1", "sentence2", "label"), 2,
+              {"train": "the LCQMC train split is not in the offline data; train on 'dev' and test "
+                        "on 'test'"}),
 }
 SPLIT_ALIASES = {"validation": "dev", "dev": "validation", "val": "validation"}
 
 # %% ../nbs/00_data.ipynb #12a75287
-# name -> (hub dataset, its config, {split: hub split}, {hub column: column}); unlabelled rows (-1) are dropped
-HUB_BENCHMARKS = {"stsb": ("sentence-transformers/stsb", None, {"train": "train", "dev": "validation", "test": "test"}, {}),
-                  "snli": ("stanfordnlp/snli", None, {"train": "train", "validation": "validation", "test": "test"}, {}),
-                  "rte": ("nyu-mll/glue", "rte", {"train": "train", "validation": "validation"}, {}),
-                  "lcqmc": ("C-MTEB/LCQMC", None, {"train": "train", "dev": "validation", "test": "test"}, {"score": "label"})}
+# name -> (hub dataset, its config, {split: hub split}, {hub column: column}); unlabelled rows (-1)
+# are dropped
+HUB_BENCHMARKS = {"stsb": ("sentence-transformers/stsb", None,
+                           {"train": "train", "dev": "validation", "test": "test"}, {}),
+                  "snli": ("stanfordnlp/snli", None,
+                           {"train": "train", "validation": "validation", "test": "test"}, {}),
+                  "rte": ("nyu-mll/glue", "rte", {"train": "train", "validation": "validation"},
+                          {}),
+                  "lcqmc": ("C-MTEB/LCQMC", None,
+                            {"train": "train", "dev": "validation", "test": "test"},
+                            {"score": "label"})}
 
 def hub_allowed() -> bool:
-    "Whether the Hugging Face hub may be asked: neither `HF_HUB_OFFLINE` nor `HF_DATASETS_OFFLINE` is set."
-    return not any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    ("Whether the Hugging Face hub may be asked: neither `HF_HUB_OFFLINE` nor "
+     "`HF_DATASETS_OFFLINE` is set.")
+    return not any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+                   for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
 
-def find_data_dir(*candidates:str|Path, # folders to try after $XENC_DATA_DIR, e.g. "../../shared/data"
-                 ) -> Path|None:
-    "$XENC_DATA_DIR, else the first of `candidates` that exists; None when none does (`load_benchmark` then reads the hub)."
-    return next((Path(d) for d in (os.environ.get("XENC_DATA_DIR"), *candidates) if d and Path(d).is_dir()), None)
+def find_data_dir(
+    *candidates:str|Path, # folders to try after $XENC_DATA_DIR, e.g. "../../shared/data"
+) -> Path|None:
+    ("$XENC_DATA_DIR, else the first of `candidates` that exists; None when none does "
+     "(`load_benchmark` then reads the hub).")
+    return next((Path(d) for d in (os.environ.get("XENC_DATA_DIR"), *candidates)
+                 if d and Path(d).is_dir()), None)
 
 def _from_hub(key, split, columns):
     hub, config, splits, renames = HUB_BENCHMARKS[key]
     from datasets import load_dataset
-    print(f"xenc: loading {key} {split} from the Hugging Face hub: {hub}" + (f" ({config})" if config else ""), file=sys.stderr)
+    print(f"xenc: loading {key} {split} from the Hugging Face hub: {hub}"
+          + (f" ({config})" if config else ""), file=sys.stderr)
     ds = load_dataset(hub, config, split=splits[split]).rename_columns(renames)
     if columns[2] == "label": ds = ds.filter(lambda y: y >= 0, input_columns="label")
     return ds
 
+# %% ../nbs/00_data.ipynb #a7f367aa
 def load_benchmark(name:str, # "stsb", "snli", "rte" or "lcqmc"
-                   split:str="train", # a split of that benchmark ("dev" and "validation" are aliases)
-                   data_dir:str|Path|None=None, # folder holding `<name>/`; default: $XENC_DATA_DIR, and STS-B ships with xenc
+                   # a split of that benchmark ("dev" and "validation" are aliases)
+                   split:str="train",
+                   # folder holding `<name>/`; default: $XENC_DATA_DIR, and STS-B ships with xenc
+                   data_dir:str|Path|None=None,
                   ) -> Dataset:
-    "A benchmark split with its Hugging Face columns and labels, validated: from local files, else from the hub when it is allowed."
+    ("A benchmark split with its Hugging Face columns and labels, validated: from local files, "
+     "else from the hub when it is allowed.")
     key = name.lower()
-    if key not in BENCHMARKS: raise PairDataError(f"Unknown benchmark {name!r}; choose one of {list(BENCHMARKS)}, or use load_pairs for other data.")
+    if key not in BENCHMARKS:
+        raise PairDataError(f"Unknown benchmark {name!r}; choose one of {list(BENCHMARKS)}, or use "
+                            f"load_pairs for other data.")
     folder, files, reader, columns, num_labels, advice = BENCHMARKS[key]
     hub, config, hub_splits = HUB_BENCHMARKS[key][:3]
     known = {**hub_splits, **files}
     if split not in known and SPLIT_ALIASES.get(split) in known: split = SPLIT_ALIASES[split]
-    if split not in known: raise PairDataError(f"{name} has no split {split!r}: {advice.get(split, 'choose one of ' + str(list(known)))}.")
+    if split not in known:
+        raise PairDataError(f"{name} has no split {split!r}: "
+                            f"{advice.get(split, 'choose one of ' + str(list(known)))}.")
     root = Path(data_dir) if data_dir else find_data_dir()
     path = (where := (root or Path("DATA_DIR")) / folder) / files.get(split, "")
     if key == "stsb" and not path.is_file(): path = packaged_data_dir() / folder / files[split]
     if split in files and path.is_file(): ds = reader(path)
     elif split in hub_splits and hub_allowed(): ds = _from_hub(key, split, columns)
     else: raise PairDataError(
-        f"{name} {split}: {f'{path} is not there' if split in files else advice[split]}, and the Hugging Face hub is off (HF_HUB_OFFLINE or "
-        f"HF_DATASETS_OFFLINE is set). Fill {where}/ with {files.get(split) or 'that split'} (the layout of "
-        f"xenc's offline data) and pass data_dir= or set XENC_DATA_DIR, or allow the hub to load {hub}" + (f" ({config})" if config else "") + ".")
-    return validate_pairs(ds.select_columns(list(columns)), PairColumns(columns[:2], columns[2]), num_labels=num_labels)
+        f"{name} {split}: {f'{path} is not there' if split in files else advice[split]}, and the "
+        f"Hugging Face hub is off (HF_HUB_OFFLINE or "
+        f"HF_DATASETS_OFFLINE is set). Fill {where}/ with {files.get(split) or 'that split'} (the "
+        f"layout of "
+        f"xenc's offline data) and pass data_dir= or set XENC_DATA_DIR, or allow the hub to load "
+        f"{hub}" + (f" ({config})" if config else "") + ".")
+    return validate_pairs(ds.select_columns(list(columns)), PairColumns(columns[:2], columns[2]),
+                          num_labels=num_labels)
 
 # %% ../nbs/00_data.ipynb #17c8420a
 def plot_pairs(ds:Dataset, # the pairs
-               columns:PairColumns|None=None, # which columns are the texts and the label (None: found by name)
+               # which columns are the texts and the label (None: found by name)
+               columns:PairColumns|None=None,
                tokenizer=None, # measure lengths in tokens with it (None: in characters)
                title:str|None=None, # the figure's title
               ):
     "Histogram of text lengths per column and the label distribution, side by side."
     import matplotlib.pyplot as plt
     cols = columns or detect_columns(ds.column_names)
-    fig, axes = plt.subplots(1, 2 if cols.label else 1, figsize=(10 if cols.label else 5, 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, 2 if cols.label else 1, figsize=(10 if cols.label else 5, 3.2),
+                             squeeze=False)
     ax = axes[0, 0]
     for c in cols.texts:
         vals = ds[c][:]
-        lens = [len(tokenizer(v)["input_ids"]) for v in vals] if tokenizer else [len(v) for v in vals]
+        lens = ([len(tokenizer(v)["input_ids"]) for v in vals] if tokenizer
+                else [len(v) for v in vals])
         ax.hist(lens, bins=40, alpha=0.6, label=c)
-    ax.set_xlabel("tokens" if tokenizer else "characters"); ax.set_ylabel("rows"); ax.legend(); ax.set_title("text length")
+    ax.set_xlabel("tokens" if tokenizer else "characters")
+    ax.set_ylabel("rows")
+    ax.legend()
+    ax.set_title("text length")
     if cols.label:
         ax, labels = axes[0, 1], ds[cols.label][:]
         if isinstance(labels[0], float): ax.hist(labels, bins=25, color="tab:green")
         else:
-            counts = Counter(labels); ks = sorted(counts)
+            counts = Counter(labels)
+            ks = sorted(counts)
             ax.bar([str(k) for k in ks], [counts[k] for k in ks], color="tab:green")
-        ax.set_xlabel(cols.label); ax.set_ylabel("rows"); ax.set_title("labels")
+        ax.set_xlabel(cols.label)
+        ax.set_ylabel("rows")
+        ax.set_title("labels")
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig

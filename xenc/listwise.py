@@ -19,65 +19,87 @@ from .losses import CrossEncoderLoss, LossInputError
 
 # %% ../nbs/02a_listwise.ipynb #65565620
 class ListwiseLoss(CrossEncoderLoss):
-    "Base for losses over a query's document list: inputs `(queries, docs_lists)`, labels a list of per-document grades."
+    ("Base for losses over a query's document list: inputs `(queries, docs_lists)`, labels a list "
+     "of per-document grades.")
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
-                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 # applied to the logits before the loss (default: none)
+                 activation_fn:nn.Module|None=nn.Identity(),
+                 # pairs per forward pass when a list is long (None: all at once)
+                 mini_batch_size:int|None=None,
                 ):
         super().__init__(model, activation_fn)
         self.mini_batch_size = mini_batch_size
 
     def matrices(self, inputs, labels, pad_logit:float=-1e16):
-        "(logits [B, D], labels [B, D] with -inf padding, mask [B, D]) for a batch of queries and document lists."
+        ("(logits [B, D], labels [B, D] with -inf padding, mask [B, D]) for a batch of queries and "
+         "document lists.")
         name = type(self).__name__
         if isinstance(labels, Tensor):
-            raise LossInputError(f"{name} expects a list of labels per query (one per document), got a single tensor.")
+            raise LossInputError(f"{name} expects a list of labels per query (one per document), "
+                                 f"got a single tensor.")
         self.check_columns(inputs, 2)
         queries, docs_list = inputs
         empty = [i for i, d in enumerate(docs_list) if len(d) == 0]
-        if empty: raise LossInputError(f"{name}: query {empty[0]} has an empty document list; drop it or give it documents.")
+        if empty:
+            raise LossInputError(f"{name}: query {empty[0]} has an empty document list; drop it or "
+                                 f"give it documents.")
         n_docs, n_labels = [len(d) for d in docs_list], [len(l) for l in labels]
-        if n_docs != n_labels: raise LossInputError(f"{name}: documents per query {n_docs} but labels per query {n_labels}.")
+        if n_docs != n_labels:
+            raise LossInputError(f"{name}: documents per query {n_docs} but labels per query "
+                                 f"{n_labels}.")
         pairs = [(q, d) for q, docs in zip(queries, docs_list) for d in docs]
         step = self.mini_batch_size or len(queries)
         step = len(pairs) if step <= 0 else step
-        z = torch.cat([self.logits(*zip(*pairs[s:s + step])).view(-1) for s in range(0, len(pairs), step)]).float()
+        z = torch.cat([self.logits(*zip(*pairs[s:s + step])).view(-1)
+                       for s in range(0, len(pairs), step)]).float()
         z = self.activation_fn(z)
         B, D, dev = len(queries), max(n_docs), self.model.device
         rows = torch.repeat_interleave(torch.arange(B), torch.tensor(n_docs))
         cols = torch.cat([torch.arange(n) for n in n_docs])
-        logits = torch.full((B, D), pad_logit, device=dev); logits[rows, cols] = z
-        y = torch.full((B, D), float("-inf"), device=dev); y[rows, cols] = torch.cat([torch.as_tensor(l) for l in labels]).float().to(dev)
-        mask = torch.zeros((B, D), dtype=torch.bool, device=dev); mask[rows, cols] = True
+        logits = torch.full((B, D), pad_logit, device=dev)
+        logits[rows, cols] = z
+        y = torch.full((B, D), float("-inf"), device=dev)
+        y[rows, cols] = torch.cat([torch.as_tensor(l) for l in labels]).float().to(dev)
+        mask = torch.zeros((B, D), dtype=torch.bool, device=dev)
+        mask[rows, cols] = True
         return logits, y, mask
 
-    def forward(self, inputs, labels) -> Tensor: return self.loss_from_matrices(*self.matrices(inputs, labels))
-    def get_config_dict(self): return {"activation_fn": fullname(self.activation_fn), "mini_batch_size": self.mini_batch_size}
+    def forward(self, inputs, labels) -> Tensor:
+        return self.loss_from_matrices(*self.matrices(inputs, labels))
+    def get_config_dict(self):
+        return {"activation_fn": fullname(self.activation_fn),
+                "mini_batch_size": self.mini_batch_size}
 
 # %% ../nbs/02a_listwise.ipynb #f0a7edc6
 def listnet(logits:Tensor, # scores `[Q, D]`, padding -1e16
             y:Tensor, # labels `[Q, D]`, padding -inf
            ) -> Tensor:
-    "Cross-entropy between softmax(labels) and softmax(logits), per query, averaged; padding has label -inf."
+    ("Cross-entropy between softmax(labels) and softmax(logits), per query, averaged; padding has "
+     "label -inf.")
     return F.cross_entropy(logits, y.softmax(dim=1))
 
 class ListNetLoss(ListwiseLoss):
-    "Cross-entropy between the softmax of the labels and the softmax of the scores over each query's list."
+    ("Cross-entropy between the softmax of the labels and the softmax of the scores over each "
+     "query's list.")
     citation = """@inproceedings{cao2007learning,
     title={Learning to Rank: From Pairwise Approach to Listwise Approach},
     author={Cao, Zhe and Qin, Tao and Liu, Tie-Yan and Tsai, Ming-Feng and Li, Hang},
-    booktitle={Proceedings of the 24th international conference on Machine learning}, pages={129--136}, year={2007}
+    booktitle={Proceedings of the 24th international conference on Machine learning}, \
+pages={129--136}, year={2007}
 }"""
     def loss_from_matrices(self, logits, y, mask): return listnet(logits, y)
 
 # %% ../nbs/02a_listwise.ipynb #be468ae9
 class PListMLELambdaWeight(nn.Module):
-    "Position weights $2^{n - i} - 2^{-s}$ (shifted to stay finite for lists over 127), zero on padding."
+    ("Position weights $2^{n - i} - 2^{-s}$ (shifted to stay finite for lists over 127), zero on "
+     "padding.")
     def __init__(self,
-                 rank_discount_fn=None, # mask → each position's weight (None: 2^(n − rank) − 1, p-ListMLE's)
+                 # mask → each position's weight (None: 2^(n − rank) − 1, p-ListMLE's)
+                 rank_discount_fn=None,
                 ):
-        super().__init__(); self.rank_discount_fn = rank_discount_fn
+        super().__init__()
+        self.rank_discount_fn = rank_discount_fn
     def forward(self, mask:Tensor) -> Tensor:
         if self.rank_discount_fn is not None: return self.rank_discount_fn(mask)
         n = mask.sum(dim=1, keepdim=True)
@@ -97,7 +119,8 @@ def plistmle(logits:Tensor, # scores `[Q, D]`
         y, idx = y.sort(descending=True, dim=1)
         logits, mask = logits.gather(1, idx), mask.gather(1, idx)
     scores = logits.masked_fill(~mask, torch.finfo(logits.dtype).min)
-    log_norm = torch.flip(torch.logcumsumexp(torch.flip(scores, [1]), dim=1), [1])   # log sum_{j >= i} e^{z_j}
+    # log sum_{j >= i} e^{z_j}
+    log_norm = torch.flip(torch.logcumsumexp(torch.flip(scores, [1]), dim=1), [1])
     log_p = logits - log_norm
     if weight is not None:
         w = weight(mask)
@@ -107,7 +130,8 @@ def plistmle(logits:Tensor, # scores `[Q, D]`
 
 # %% ../nbs/02a_listwise.ipynb #7decb4a3
 class PListMLELoss(ListwiseLoss):
-    "Position-aware ListMLE: the Plackett-Luce likelihood of the order, top positions weighted more."
+    ("Position-aware ListMLE: the Plackett-Luce likelihood of the order, top positions weighted "
+     "more.")
     citation = """@inproceedings{lan2014position,
   title={Position-Aware ListMLE: A Sequential Learning Process for Ranking},
   author={Lan, Yanyan and Zhu, Yadong and Guo, Jiafeng and Niu, Shuzi and Cheng, Xueqi},
@@ -115,9 +139,12 @@ class PListMLELoss(ListwiseLoss):
 }"""
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 lambda_weight:nn.Module|None=PListMLELambdaWeight(), # position weights (None: plain ListMLE)
-                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
-                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 # position weights (None: plain ListMLE)
+                 lambda_weight:nn.Module|None=PListMLELambdaWeight(),
+                 # applied to the logits before the loss (default: none)
+                 activation_fn:nn.Module|None=nn.Identity(),
+                 # pairs per forward pass when a list is long (None: all at once)
+                 mini_batch_size:int|None=None,
                  respect_input_order:bool=True, # break label ties by input order
                 ):
         super().__init__(model, activation_fn, mini_batch_size)
@@ -126,7 +153,8 @@ class PListMLELoss(ListwiseLoss):
         logits, y, mask = self.matrices(inputs, labels, pad_logit=1e-16)
         return plistmle(logits, y, mask, self.lambda_weight, self.respect_input_order)
     def get_config_dict(self):
-        return {"lambda_weight": None if self.lambda_weight is None else fullname(self.lambda_weight), **super().get_config_dict(),
+        return {"lambda_weight": None if self.lambda_weight is None
+                else fullname(self.lambda_weight), **super().get_config_dict(),
                 "respect_input_order": self.respect_input_order}
 
 class ListMLELoss(PListMLELoss):
@@ -134,22 +162,29 @@ class ListMLELoss(PListMLELoss):
     citation = """@inproceedings{10.1145/1390156.1390306,
     title = {Listwise Approach to Learning to Rank - Theory and Algorithm},
     author = {Xia, Fen and Liu, Tie-Yan and Wang, Jue and Zhang, Wensheng and Li, Hang},
-    booktitle = {Proceedings of the 25th International Conference on Machine Learning}, pages = {1192-1199}, year = {2008}
+    booktitle = {Proceedings of the 25th International Conference on Machine Learning}, pages = \
+{1192-1199}, year = {2008}
 }"""
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
-                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 # applied to the logits before the loss (default: none)
+                 activation_fn:nn.Module|None=nn.Identity(),
+                 # pairs per forward pass when a list is long (None: all at once)
+                 mini_batch_size:int|None=None,
                  respect_input_order:bool=True, # break label ties by input order
                 ):
         super().__init__(model, None, activation_fn, mini_batch_size, respect_input_order)
     def get_config_dict(self):
-        c = super().get_config_dict(); del c["lambda_weight"]; return c
+        c = super().get_config_dict()
+        del c["lambda_weight"]
+        return c
 
 # %% ../nbs/02a_listwise.ipynb #39a91dd8
 class BaseWeightingScheme(nn.Module):
-    "Weights of document pairs in LambdaLoss, from gains, discounts and the labels in predicted order."
-    def forward(self, gain:Tensor, discount:Tensor, true_sorted:Tensor) -> Tensor: raise NotImplementedError
+    ("Weights of document pairs in LambdaLoss, from gains, discounts and the labels in predicted "
+     "order.")
+    def forward(self, gain:Tensor, discount:Tensor, true_sorted:Tensor) -> Tensor:
+        raise NotImplementedError
 
 class NoWeightingScheme(BaseWeightingScheme):
     "Every pair weighs 1 (RankNet)."
@@ -164,23 +199,28 @@ class NDCGLoss2Scheme(BaseWeightingScheme):
     def forward(self, gain, discount, true_sorted):
         pos = torch.arange(1, gain.shape[1] + 1, device=gain.device)
         delta = torch.abs(pos[:, None] - pos[None, :])
-        w = torch.abs(torch.pow(torch.abs(discount[0, delta - 1]), -1.0) - torch.pow(torch.abs(discount[0, delta]), -1.0))
+        w = torch.abs(torch.pow(torch.abs(discount[0, delta - 1]), -1.0)
+                      - torch.pow(torch.abs(discount[0, delta]), -1.0))
         w.diagonal().zero_()
         return w[None] * torch.abs(gain[:, :, None] - gain[:, None, :])
 
 class LambdaRankScheme(BaseWeightingScheme):
     "Weight $|1/D_i - 1/D_j| \\cdot |G_i - G_j|$ (the change in NDCG when $i$ and $j$ swap)."
     def forward(self, gain, discount, true_sorted):
-        return torch.abs(torch.pow(discount[:, :, None], -1.0) - torch.pow(discount[:, None, :], -1.0)) * torch.abs(gain[:, :, None] - gain[:, None, :])
+        return (
+            torch.abs(torch.pow(discount[:, :, None], -1.0) - torch.pow(discount[:, None, :], -1.0))
+            * torch.abs(gain[:, :, None] - gain[:, None, :]))
 
 class NDCGLoss2PPScheme(BaseWeightingScheme):
     "NDCGLoss2++: $\\mu$ NDCGLoss2 + LambdaRank."
     def __init__(self,
                  mu:float=10.0, # weight of the NDCG-Loss2 term against LambdaRank's
                 ):
-        super().__init__(); self.mu, self.ndcg_loss2, self.lambda_rank = mu, NDCGLoss2Scheme(), LambdaRankScheme()
+        super().__init__()
+        self.mu, self.ndcg_loss2, self.lambda_rank = mu, NDCGLoss2Scheme(), LambdaRankScheme()
     def forward(self, gain, discount, true_sorted):
-        return self.mu * self.ndcg_loss2(gain, discount, true_sorted) + self.lambda_rank(gain, discount, true_sorted)
+        return (self.mu * self.ndcg_loss2(gain, discount, true_sorted)
+                + self.lambda_rank(gain, discount, true_sorted))
 
 # %% ../nbs/02a_listwise.ipynb #d15540b5
 def lambda_loss(logits:Tensor, # scores `[Q, D]`
@@ -195,12 +235,16 @@ def lambda_loss(logits:Tensor, # scores `[Q, D]`
     D, dev = logits.shape[1], logits.device
     logits_sorted, order = logits.sort(descending=True, dim=-1)
     y_ideal, _ = y.sort(descending=True, dim=-1)
-    y_by_pred = torch.gather(y, 1, order)                               # labels in the model's order
+    # labels in the model's order
+    y_by_pred = torch.gather(y, 1, order)
     diffs = y_by_pred[:, :, None] - y_by_pred[:, None, :]
     pair_mask = torch.isfinite(diffs)                                   # no padding on either side
-    if not isinstance(scheme, NDCGLoss1Scheme): pair_mask = pair_mask & (diffs > 0)   # i must be better than j
+    if not isinstance(scheme, NDCGLoss1Scheme):
+        pair_mask = pair_mask & (diffs > 0)   # i must be better than j
     k = k or D
-    at_k = torch.zeros((D, D), dtype=torch.bool, device=dev); at_k[:k, :] = True; at_k[:, :k] = True
+    at_k = torch.zeros((D, D), dtype=torch.bool, device=dev)
+    at_k[:k, :] = True
+    at_k[:, :k] = True
     y_by_pred, y_ideal = y_by_pred.clamp(min=0.0), y_ideal.clamp(min=0.0)
     discount = torch.log2(1.0 + torch.arange(1, D + 1, device=dev).float())[None, :]
     max_dcg = torch.sum(((torch.pow(2, y_ideal) - 1) / discount)[:, :k], dim=-1).clamp(min=eps)
@@ -219,44 +263,62 @@ class LambdaLoss(ListwiseLoss):
     citation = """@inproceedings{wang2018lambdaloss,
   title={The LambdaLoss Framework for Ranking Metric Optimization},
   author={Wang, Xuanhui and Li, Cheng and Golbandi, Nadav and Bendersky, Michael and Najork, Marc},
-  booktitle={Proceedings of the 27th ACM international conference on information and knowledge management},
+  booktitle={Proceedings of the 27th ACM international conference on information and knowledge \
+management},
   pages={1313--1322}, year={2018}
 }"""
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 weighting_scheme:nn.Module|None=NDCGLoss2PPScheme(), # how pairs are weighted (None: none, RankNet)
+                 # how pairs are weighted (None: none, RankNet)
+                 weighting_scheme:nn.Module|None=NDCGLoss2PPScheme(),
                  k:int|None=None, # only the top `k` documents of each list count (None: all)
                  sigma:float=1.0, # the steepness of the pairwise logistic
                  eps:float=1e-10, # added inside logarithms, for stability
-                 reduction_log:str="binary", # `binary` (log2) or `natural` (ln) in the pairwise term
-                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
-                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 # `binary` (log2) or `natural` (ln) in the pairwise term
+                 reduction_log:str="binary",
+                 # applied to the logits before the loss (default: none)
+                 activation_fn:nn.Module|None=nn.Identity(),
+                 # pairs per forward pass when a list is long (None: all at once)
+                 mini_batch_size:int|None=None,
                 ):
         super().__init__(model, activation_fn, mini_batch_size)
-        if reduction_log not in ("binary", "natural"): raise LossInputError(f"reduction_log is 'binary' or 'natural', got {reduction_log!r}.")
-        self.weighting_scheme, self.k, self.sigma, self.eps, self.reduction_log = weighting_scheme or NoWeightingScheme(), k, sigma, eps, reduction_log
+        if reduction_log not in ("binary", "natural"):
+            raise LossInputError(f"reduction_log is 'binary' or 'natural', got {reduction_log!r}.")
+        self.weighting_scheme, self.k, self.sigma, self.eps, self.reduction_log = (
+            weighting_scheme or NoWeightingScheme(), k, sigma, eps, reduction_log)
     def loss_from_matrices(self, logits, y, mask):
-        return lambda_loss(logits, y, self.weighting_scheme, self.k, self.sigma, self.eps, self.reduction_log)
+        return lambda_loss(logits, y, self.weighting_scheme, self.k, self.sigma, self.eps,
+                           self.reduction_log)
     def get_config_dict(self):
-        return {"weighting_scheme": fullname(self.weighting_scheme), "k": self.k, "sigma": self.sigma, "eps": self.eps,
+        return {"weighting_scheme": fullname(self.weighting_scheme), "k": self.k,
+                "sigma": self.sigma, "eps": self.eps,
                 "reduction_log": self.reduction_log, **super().get_config_dict()}
 
+# %% ../nbs/02a_listwise.ipynb #36689a02
 class RankNetLoss(LambdaLoss):
     "RankNet: LambdaLoss with every pair weighted 1."
     citation = """@inproceedings{burges2005learning,
   title={Learning to Rank using Gradient Descent},
-  author={Burges, Chris and Shaked, Tal and Renshaw, Erin and Lazier, Ari and Deeds, Matt and Hamilton, Nicole and Hullender, Greg},
-  booktitle={Proceedings of the 22nd international conference on Machine learning}, pages={89--96}, year={2005}
+  author={Burges, Chris and Shaked, Tal and Renshaw, Erin and Lazier, Ari and Deeds, Matt and \
+Hamilton, Nicole and Hullender, Greg},
+  booktitle={Proceedings of the 22nd international conference on Machine learning}, \
+pages={89--96}, year={2005}
 }"""
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
                  k:int|None=None, # only the top `k` documents of each list count (None: all)
                  sigma:float=1.0, # the steepness of the pairwise logistic
                  eps:float=1e-10, # added inside logarithms, for stability
-                 reduction_log:str="binary", # `binary` (log2) or `natural` (ln) in the pairwise term
-                 activation_fn:nn.Module|None=nn.Identity(), # applied to the logits before the loss (default: none)
-                 mini_batch_size:int|None=None, # pairs per forward pass when a list is long (None: all at once)
+                 # `binary` (log2) or `natural` (ln) in the pairwise term
+                 reduction_log:str="binary",
+                 # applied to the logits before the loss (default: none)
+                 activation_fn:nn.Module|None=nn.Identity(),
+                 # pairs per forward pass when a list is long (None: all at once)
+                 mini_batch_size:int|None=None,
                 ):
-        super().__init__(model, NoWeightingScheme(), k, sigma, eps, reduction_log, activation_fn, mini_batch_size)
+        super().__init__(model, NoWeightingScheme(), k, sigma, eps, reduction_log, activation_fn,
+                         mini_batch_size)
     def get_config_dict(self):
-        c = super().get_config_dict(); del c["weighting_scheme"]; return c
+        c = super().get_config_dict()
+        del c["weighting_scheme"]
+        return c
