@@ -41,7 +41,8 @@ def test_metrics_equal_pytrec_eval(seed):
 
 def test_one_implementation_of_the_metrics():
     "xenc.apps.rerank scores runs with chapter 04's metrics and tie order; it keeps no copy of its own."
-    from xenc import evaluation, rerank
+    from xenc import evaluation
+    from xenc.apps import rerank
     assert rerank.query_metrics is evaluation.query_metrics and rerank.trec_ranking is evaluation.trec_ranking
 
 

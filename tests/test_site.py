@@ -32,7 +32,7 @@ def test_every_notebook_is_a_page_and_in_the_sidebar(site):
     assert sorted(sidebar_entries(side)) == nbs, "nbs/sidebar.yml must list every notebook once"
     assert [s["section"] for s in side] == ["Get started", "Tutorials", "API", "Advanced", "Tools"]
     api = [s for s in side if s["section"] == "API"][0]["contents"]
-    assert api == sorted(api) and [a[:2] for a in api] == ["00"] * 3 + ["01"] * 3 + ["02"] * 2 + ["03"] * 3 + ["04"] + ["05"] * 4, api
+    assert api == sorted(api) and [a[:2] for a in api] == ["00"] * 3 + ["01"] * 3 + ["02"] * 2 + ["03"] * 5 + ["04"] + ["05"] * 4, api
     assert len(pages) == len(nbs)
 
 def test_plots_are_on_the_pages(site):
@@ -62,9 +62,10 @@ def test_link_checker_finds_a_broken_link(tmp_path):
 
 # each module and the page its chapter becomes
 PAGES = {"data": "data", "batches": "batches", "fmt": "fmt", "model": "model", "predict": "predict", "unpadded": "unpadded", "losses": "losses",
-         "listwise": "listwise", "loop": "loop", "runs": "runs", "train": "train", "evaluation": "evaluation", "card_repair": "card_repair",
-         "card": "card_read", "card_write": "card_write", "card_build": "card_build", "recipe": "recipe", "reproduce": "reproduce",
-         "exercises": "exercises", "distill": "distill", "rerank": "rerank"}
+         "listwise": "listwise", "training.loop": "loop", "training.checks": "checks", "training.runs": "runs",
+         "training.scale": "scale", "training.trainer": "trainer", "evaluation": "evaluation", "card.repair": "card_repair",
+         "card.read": "card_read", "card.write": "card_write", "card.build": "card_build", "tools.recipe": "recipe",
+         "tools.reproduce": "reproduce", "exercises": "exercises", "apps.distill": "distill", "apps.rerank": "rerank"}
 
 def test_every_public_name_has_its_show_doc(site):
     "nbdev adds a show_doc for every exported name; each must be on its chapter's page."

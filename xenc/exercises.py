@@ -322,7 +322,8 @@ def check_mrr_at_k(
 # %% ../nbs/07_exercises.ipynb #dbf47fb8
 def check_parse_table(fn:Callable # `fn(markdown) -> list of {column: cell} dicts`, one per body row
                      ) -> bool:
-    ("Exercise 05.1: read the rows of a model card's markdown table (as `xenc.card.parse_tables` "
+    ("Exercise 05.1: read the rows of a model card's markdown table (as "
+     "`xenc.card.read.parse_tables` "
      "does).")
     from xenc.card.read import parse_tables
     def ref(md):

@@ -328,7 +328,7 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
                      f"slice)")
     config, more = config_from_card(card, device, str(run_folder(output_dir)), progress)
     swaps += more
-    total = optimizer_steps(config, len(data.train))
+    total = optimizer_steps(config, data.train)
     # about ten checkpoints a run, so a killed run resumes near where it stopped
     if config.save_strategy == "steps":
         config.save_steps = max(1, min(config.save_steps, math.ceil(total / 10)))

@@ -62,7 +62,7 @@ def fit_budget(recipe:Recipe, # the recipe (its `max_steps` is set)
     ("Shorten the run (max_steps, fewer evaluations) so training and evaluation fit in "
      "`max_minutes`; say what was cut.")
     c, ds = recipe.config, recipe.data.train
-    total = optimizer_steps(c, len(ds))
+    total = optimizer_steps(c, ds)
     step_s = _seconds_per_step(model, loss, ds, c) * c.gradient_accumulation_steps
     pair_s = _seconds_per_pair(model, ds)
     final = pair_s * sum(len(d) for d, _ in recipe.data.evaluate.values())

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['check_config', 'check_schedule', 'check_labels', 'check_dataset', 'best_metric', 'check_best_metric', 'check_steps',
-           'check_run', 'optimizer_steps', 'resolve_precision', 'run_summary', 'run_done']
+           'check_run', 'batches_per_epoch', 'optimizer_steps', 'resolve_precision', 'run_summary', 'run_done']
 
 # %% ../../nbs/03a_checks.ipynb #de99314c
 import math
@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 
+from ..batches import epoch_batches
 from ..data import PairColumns, detect_columns
 from ..model import CrossEncoder, cpu_has_bf16, gpu_has_bf16, native_bf16
 from .loop import BY_METRIC, OPTIMIZERS, TrainConfig, TrainConfigError, make_scheduler
@@ -188,30 +189,41 @@ def check_run(c:TrainConfig, # the configuration
               eval_dataset=None, # pairs for the validation loss
               evaluators:Sequence=(), # their primary metrics are logged
              ) -> PairColumns:
-    ("Every check that needs no batch (settings, schedule, data, labels, best-model metric); the "
-     "columns.")
+    ("Every check that needs no batch (settings, schedule, data, labels, best-model metric; "
+     "evaluators bound to the model); the columns.")
     check_dataset(train_dataset)
     if eval_dataset is not None:
         check_dataset(eval_dataset, "eval_dataset")
     has_eval = eval_dataset is not None or bool(evaluators)
     check_config(c, model, has_eval)
     check_schedule(c, has_eval)
+    for ev in evaluators:  # an evaluator's primary metric may depend on the model
+        getattr(ev, "bind", lambda m: None)(model)
     cols = detect_columns(train_dataset.column_names)
     check_labels(loss_fn, train_dataset, cols)
     check_best_metric(c, evaluators, eval_dataset is not None)
     return cols
 
 
+def batches_per_epoch(c:TrainConfig, # batch size and `batch_sampler`
+                      data:Dataset|int, # the training pairs (or their number)
+                      world:int=1, # processes in the run
+                     ) -> int:
+    "Global batches in an epoch: pairs / batch, or as many as the no-duplicates sampler makes."
+    batch = c.per_device_train_batch_size * world
+    if c.batch_sampler != "no_duplicates" or isinstance(data, int):
+        return math.ceil((data if isinstance(data, int) else len(data)) / batch)
+    cols = detect_columns(data.column_names)
+    return len(epoch_batches(data, cols, "no_duplicates", batch, c.seed, 0))
+
+
 def optimizer_steps(c:TrainConfig, # batch size, accumulation, epochs or `max_steps`
-                    n_pairs:int, # training pairs (rows)
+                    data:Dataset|int, # the training pairs (or their number)
                     world:int=1, # processes in the run
-                    # the epoch's global batches, when known (default: pairs / batch)
-                    n_batches:int|None=None,
                    ) -> int:
     ("The optimizer steps a run takes: `max_steps`, else epochs × whole accumulation groups per "
      "epoch.")
-    if n_batches is None:
-        n_batches = math.ceil(n_pairs / (c.per_device_train_batch_size * world))
+    n_batches = batches_per_epoch(c, data, world)
     check_steps(n_batches, c)
     per_epoch = max(1, n_batches // c.gradient_accumulation_steps)
     return c.max_steps if c.max_steps > 0 else math.ceil(c.num_train_epochs * per_epoch)

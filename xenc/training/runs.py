@@ -9,10 +9,9 @@ __all__ = ['RUN_FILE', 'STATE_FILE', 'PREFIX', 'data_fingerprint', 'model_finger
            'write_run', 'refuse_foreign', 'claim_output_dir', 'resumable']
 
 # %% ../../nbs/03b_runs.ipynb #1268e947
-import hashlib, json, os, random, shutil, tempfile, time, uuid
+import hashlib, json, os, shutil, tempfile, time, uuid
 from pathlib import Path
 
-import numpy as np
 import torch
 from datasets import Dataset
 

@@ -9,8 +9,7 @@ __all__ = ['TrainState', 'eval_loss', 'evaluate', 'track_best', 'TrainResult', '
 
 # %% ../../nbs/03d_trainer.ipynb #d2732a1a
 import math, random, time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -99,8 +98,8 @@ def track_best(
 ) -> bool:
     "Update the best metric in `st`; True when early stopping ends the run."
     v = row.get(metric)
-    better = st.best_metric is None or (v > st.best_metric if greater else v < st.best_metric)
-    if v is not None and better:
+    best = st.best_metric
+    if v is not None and (best is None or (v > best if greater else v < best)):
         st.best_metric, st.bad_evals = v, 0
         if c.load_best_model_at_end:
             st.best_checkpoint = str(checkpoint_dir(c.output_dir, st.step))
@@ -158,6 +157,7 @@ class Run:
     total: int = 0  # the run's optimizer steps
     lengths: list|None = None  # token lengths, for length-grouped batches
     ddp: object = None  # the DistributedDataParallel wrapper under several processes
+    tracker: object = None  # codecarbon's tracker, when the run measures its energy
     # the run's id and fingerprint, written into its folder and checkpoints
     record: dict|None = None
 
@@ -175,7 +175,7 @@ def plan(run:Run, # the run, its steps and lengths settled here
     c = run.c
     if c.batch_sampler == "length_grouped":
         run.lengths = pair_lengths(run.data, run.model.tokenizer, run.cols, run.model.max_length)
-    run.total = optimizer_steps(c, len(run.data), run.world, len(run.batches(0)))
+    run.total = optimizer_steps(c, run.data, run.world)
 
 
 def is_due(strategy:str, # `no`, `steps` or `epoch`
@@ -290,6 +290,14 @@ def finish(run:Run, # the run
     return latest_checkpoint(c.output_dir, run.record["run"] if run.record else None)
 
 # %% ../../nbs/03d_trainer.ipynb #5d50f1ba
+def _tracker(track_emissions, output_dir, rank):
+    tracker = emissions_tracker(output_dir) if track_emissions is not False and rank == 0 else None
+    if track_emissions and rank == 0 and tracker is None:
+        raise TrainConfigError("track_emissions=True needs codecarbon: pip install codecarbon "
+                               "(or pass track_emissions=False).")
+    return tracker
+
+
 def start(model:CrossEncoder, # the model to train
           config:TrainConfig, # hyperparameters
           data:Dataset, # the training pairs
@@ -297,13 +305,13 @@ def start(model:CrossEncoder, # the model to train
           eval_dataset:Dataset|None=None, # pairs for the validation loss
           evaluators:Sequence=(), # run at each evaluation
           resume_from=None, # a checkpoint folder, True for the latest of the recorded run, or None
+          # codecarbon's tracker on process 0 (None: when installed)
+          track_emissions:bool|None=False,
          ) -> tuple[Run, TrainState]:
     ("Check everything, claim the folder and say what will run: the run and its state, fresh or "
      "resumed.")
     (c, precision), (rank, world) = resolve_precision(config, model.device), dist_info()
     loss = loss if loss is not None else default_loss(model)
-    for ev in evaluators:  # an evaluator's primary metric may depend on the model
-        getattr(ev, "bind", lambda m: None)(model)
     cols = check_run(c, model, loss, data, eval_dataset, evaluators)
     opt = make_optimizer(model, c)
     scaler = grad_scaler(c, model.device)
@@ -314,6 +322,7 @@ def start(model:CrossEncoder, # the model to train
                                       write=rank == 0)
     if rank == 0 and not c.disable_tqdm:
         print(run_summary(c, model, run.total, precision))
+    run.tracker = _tracker(track_emissions, c.output_dir, rank)
     run.scheduler = make_scheduler(opt, c, run.total)
     model.truncation.reset()  # pairs cut at max_length: counted over the run, said once at its end
     random.seed(c.seed)
@@ -321,7 +330,9 @@ def start(model:CrossEncoder, # the model to train
     torch.manual_seed(c.seed)
     if ck is None:
         return run, TrainState()
-    return run, TrainState(**resume(model, opt, run.scheduler, scaler, ck, c.output_dir))
+    saved = resume(model, opt, run.scheduler, scaler, ck, c.output_dir)
+    known = {f.name for f in fields(TrainState)}
+    return run, TrainState(**{k: v for k, v in saved.items() if k in known})
 
 
 def end(run:Run, # the run
@@ -344,14 +355,6 @@ def end(run:Run, # the run
                        st.best_metric, c, stopped, emissions or None, loss)
 
 # %% ../../nbs/03d_trainer.ipynb #f8bffab5
-def _tracker(track_emissions, output_dir, rank):
-    tracker = emissions_tracker(output_dir) if track_emissions is not False and rank == 0 else None
-    if track_emissions and rank == 0 and tracker is None:
-        raise TrainConfigError("track_emissions=True needs codecarbon: pip install codecarbon "
-                               "(or pass track_emissions=False).")
-    return tracker
-
-
 def train(
     model:CrossEncoder, # the `CrossEncoder` to train
     config:TrainConfig, # hyperparameters, named as the cards name them
@@ -368,15 +371,14 @@ def train(
 ) -> TrainResult:
     "Train `model` on `train_dataset` with `loss` (default: BCE for 1 label, CE otherwise)."
     run, st = start(model, config, train_dataset, loss, eval_dataset, evaluators,
-                    resume_from_checkpoint)
+                    resume_from_checkpoint, track_emissions)
     c = run.c
-    tracker = _tracker(track_emissions, c.output_dir, run.rank)
     from tqdm.auto import tqdm
     bar = tqdm(total=run.total, initial=st.step, disable=c.disable_tqdm or run.rank != 0,
                desc="train")
     window, stop, pos = [], False, st.epoch
     # the tracker stops with the run, finished or not
-    with measured(tracker) as emissions, data_parallel(model) as run.ddp:
+    with measured(run.tracker) as emissions, data_parallel(model) as run.ddp:
         model.train()
         while st.step < run.total and not stop:
             batches = run.batches(st.epoch)
