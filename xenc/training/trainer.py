@@ -334,7 +334,7 @@ def start(model:CrossEncoder, # the model to train
     known = {f.name for f in fields(TrainState)}
     return run, TrainState(**{k: v for k, v in saved.items() if k in known})
 
-
+# %% ../../nbs/03d_trainer.ipynb #ce5126f6
 def end(run:Run, # the run
         st:TrainState, # its state after the last step
         last:Path|None, # its last checkpoint
