@@ -12,13 +12,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_NOTE = "# On Colab: install xenc (with the offline base model) first; elsewhere this does nothing."
+COLAB_GUARD = "! [ ! -e /content ] || pip install -q"  # on Colab only; pip's own message shows when it fails
+INSTALL_CHECK = "import xenc  # a failed install stops the notebook here, loudly"
 
 def settings() -> dict:
     cfg = configparser.ConfigParser(delimiters=["="]); cfg.read(ROOT / "settings.ini", encoding="utf-8")
     return dict(cfg["DEFAULT"])
 
 def install_source(s:dict) -> str:
-    return f'#| hide\n{INSTALL_NOTE}\n! [ -e /content ] && pip install -q "xenc[offline,rerank] @ git+{s["git_url"]}@{s["branch"]}" || true'
+    spec = f'"xenc[offline,rerank] @ git+{s["git_url"]}@{s["branch"]}"'
+    return f"#| hide\n{INSTALL_NOTE}\n{COLAB_GUARD} {spec}\n{INSTALL_CHECK}"
 
 def badge_url(s:dict, nb:Path) -> str:
     repo = s["git_url"].removeprefix("https://github.com/").removesuffix(".git")
@@ -60,7 +63,8 @@ def run_first_cells(nb_path:Path, fake_content:Path) -> dict:
     os.chdir(nb_path.parent)
     cells, sh, out = first_cells(json.loads(nb_path.read_text(encoding="utf-8"))), CaptureShell(), {"ran": 0, "error": None, "install": ""}
     for s in cells:
-        if INSTALL_NOTE in s: s = s.replace("[ -e /content ]", f"[ -e {fake_content} ]").replace("pip install", "echo pip install")
+        if INSTALL_NOTE in s:
+            s = s.replace("[ ! -e /content ]", f"[ ! -e {fake_content} ]").replace("pip install", "echo pip install")
         res = sh.run(s)
         out["ran"] += 1
         if INSTALL_NOTE in s: out["install"] = "".join(t for o in res if o.get("name") == "stdout" for t in o["text"])

@@ -117,7 +117,8 @@ def test_every_notebook_opens_with_a_colab_badge_and_a_guarded_install_cell():
         assert f"(https://colab.research.google.com/github/xenc/xenc/blob/main/{rel})" in srcs[title + 1], f"{rel}: no Colab badge after the title"
         install = srcs[title + 2]
         assert cells[title + 2]["cell_type"] == "code" and install.startswith("#| hide"), f"{rel}: no hidden install cell after the badge"
-        assert "! [ -e /content ] && pip install" in install, f"{rel}: the install cell must only act on Colab"
+        assert "! [ ! -e /content ] || pip install" in install, f"{rel}: the install cell must only act on Colab"
+        assert "|| true" not in install and "import xenc" in install, f"{rel}: a failed install must stop the notebook"
 
 def chromium():
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
