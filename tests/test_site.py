@@ -30,7 +30,7 @@ def test_every_notebook_is_a_page_and_in_the_sidebar(site):
                  if not any(part.startswith((".", "_")) or part == "runs" for part in p.relative_to(ROOT / "nbs").parts))
     side = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
     assert sorted(sidebar_entries(side)) == nbs, "nbs/sidebar.yml must list every notebook once"
-    assert [s["section"] for s in side] == ["Get started", "Tutorials", "API", "Advanced", "Tools"]
+    assert [s["section"] for s in side] == ["Get started", "Tutorials", "API", "Advanced", "Tools", "Notes"]
     api = [s for s in side if s["section"] == "API"][0]["contents"]
     assert api == sorted(api) and [a[:2] for a in api] == ["00"] * 3 + ["01"] * 3 + ["02"] * 2 + ["03"] * 5 + ["04"] + ["05"] * 4, api
     assert len(pages) == len(nbs)
