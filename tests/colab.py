@@ -4,6 +4,8 @@
     python tests/colab.py --check      list the notebooks whose install cell or badge differ from settings.ini (exit 1)
     python tests/colab.py NB FAKE      run NB's first cells as Colab would: /content faked by the folder FAKE, pip echoed;
                                        prints one JSON line (cells run, the first error, what the install cell did)
+    python tests/colab.py --ipython NB FAKE   the same through IPython's shell (no execnb): for an environment that holds
+                                       only what the install cell installs
 
 settings.ini is the one place that names the repository: change `git_url` or `branch` there, then run `--fix`.
 """
@@ -71,7 +73,28 @@ def run_first_cells(nb_path:Path, fake_content:Path) -> dict:
         if sh.exc is not None: out["error"] = [type(sh.exc).__name__, str(sh.exc)]; break
     return out
 
+def run_first_cells_ipython(nb_path:Path, fake_content:Path) -> dict:
+    ("The same with IPython's own shell, as Colab runs a notebook: for an environment that holds only "
+     "what the install cell installs (no execnb, no nbdev). The install cell's echo goes to stdout.")
+    from IPython.core.interactiveshell import InteractiveShell
+    os.chdir(nb_path.parent)
+    sh, out = InteractiveShell.instance(), {"ran": 0, "error": None}
+    for s in first_cells(json.loads(nb_path.read_text(encoding="utf-8"))):
+        if INSTALL_NOTE in s:
+            s = s.replace("[ ! -e /content ]", f"[ ! -e {fake_content} ]").replace("pip install", "echo pip install")
+        res = sh.run_cell(s)
+        out["ran"] += 1
+        if not res.success:
+            e = res.error_in_exec or res.error_before_exec
+            out["error"] = [type(e).__name__, str(e)]
+            break
+    return out
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--ipython":
+        sys.stdout.flush()
+        print(json.dumps(run_first_cells_ipython(Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve())))
+        sys.exit(0)
     if sys.argv[1:] in (["--fix"], ["--check"]):
         wrong = sync(sys.argv[1] == "--fix")
         print(("rewritten: " if sys.argv[1] == "--fix" else "out of step with settings.ini: ") + (", ".join(wrong) or "none"))

@@ -48,6 +48,18 @@ def clip_grad_norm(grads, max_norm):
     scale = min(1.0, max_norm / (total + 1e-6))
     return [g * scale for g in grads], total
 
+def optimizer_steps(n_pairs, batch_size, grad_accum, epochs):
+    per_epoch = max(1, math.ceil(n_pairs / batch_size) // grad_accum)
+    return math.ceil(epochs * per_epoch)
+
+def best_step(log, metric, greater_is_better):
+    best = None
+    for r in log:
+        if metric not in r: continue
+        better = best is None or (r[metric] > best[metric] if greater_is_better else r[metric] < best[metric])
+        if better: best = r
+    return best["step"]
+
 # ---- 04 evaluation
 def _ranks(a):
     a = np.asarray(a, dtype=float); order = np.argsort(a, kind="stable"); r = np.empty(len(a))
@@ -89,6 +101,23 @@ def fix_mojibake(text):
         except UnicodeError: return run
     return re.sub(r"[^\x00-\x7f]+", fix, text)
 
+def markdown_table(rows, header):
+    line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    return "\n".join([line(header), "|" + "|".join("---" for _ in header) + "|", *map(line, rows)])
+
+def duration(seconds):
+    return f"{seconds / 60:.1f} minutes" if seconds >= 60 else f"{seconds:.1f} seconds"
+
+# ---- 09 reranking
+def reciprocal_rank_fusion(runs, k=60):
+    fused = {}
+    for ranking in runs:
+        for rank, d in enumerate(ranking, start=1): fused[d] = fused.get(d, 0.0) + 1 / (k + rank)
+    return fused
+
+def hard_negatives(ranking, relevant, n):
+    return [d for d in ranking if d not in relevant][:n]
+
 # ---- wrong answers: the mistakes each check is there to catch
 def _random_batches(lengths, batch_size):
     idx = np.random.default_rng(0).permutation(len(lengths)).tolist()
@@ -127,6 +156,17 @@ WRONG = {
     "check_parse_table": [lambda md: [dict(zip(*[[c.strip() for c in l.strip().strip("|").split("|")] for l in md.splitlines()][::2]))],
                           lambda md: [dict(zip([c for c in md.splitlines()[0].split("|")], l.split("|"))) for l in md.splitlines()[2:]]],  # no strip
     "check_fix_mojibake": [lambda t: t, lambda t: t.encode("latin-1", "ignore").decode("utf-8", "ignore")],
+    "check_optimizer_steps": [lambda n, bs, ga, ep: math.ceil(ep * math.ceil(n / bs)),            # ignores accumulation
+                              lambda n, bs, ga, ep: math.ceil(ep * math.ceil(n / (bs * ga)))],    # counts an unfinished group
+    "check_best_step": [lambda log, m, g: [r["step"] for r in log if m in r and r[m] == (max if g else min)(x[m] for x in log if m in x)][-1],   # last on ties
+                        lambda log, m, g: max((r for r in log if m in r), key=lambda r: r[m])["step"]],   # a loss is not maximised
+    "check_markdown_table": [lambda rows, h: "\n".join("| " + " | ".join(map(str, r)) + " |" for r in [h, *rows]),   # no separator
+                             lambda rows, h: "\n".join([" | ".join(map(str, h)), "---", *(" | ".join(map(str, r)) for r in rows)])],
+    "check_duration": [lambda s: f"{s:.1f} seconds", lambda s: f"{s / 60:.1f} minutes" if s > 60 else f"{s:.1f} seconds"],  # 60 s
+    "check_reciprocal_rank_fusion": [lambda runs, k=60: {d: sum(1 / (k + r.index(d)) for r in runs if d in r) for r0 in runs for d in r0},   # rank from 0
+                                     lambda runs, k=60: {d: max(1 / (k + r.index(d) + 1) for r in runs if d in r) for r0 in runs for d in r0}],  # max, not sum
+    "check_hard_negatives": [lambda ranking, rel, n: ranking[1:n + 1],                               # assumes the positive is first
+                             lambda ranking, rel, n: sorted(d for d in ranking if d not in rel)[:n]],  # loses the order
 }
 
 SOLUTIONS = {
@@ -135,5 +175,8 @@ SOLUTIONS = {
     "check_bce_with_logits": bce_with_logits, "check_margin_mse": margin_mse, "check_listnet": listnet,
     "check_linear_warmup": linear_warmup, "check_clip_grad_norm": clip_grad_norm,
     "check_spearman": spearman, "check_average_precision": average_precision, "check_mrr_at_k": mrr_at_k,
+    "check_optimizer_steps": optimizer_steps, "check_best_step": best_step,
     "check_parse_table": parse_table, "check_fix_mojibake": fix_mojibake,
+    "check_markdown_table": markdown_table, "check_duration": duration,
+    "check_reciprocal_rank_fusion": reciprocal_rank_fusion, "check_hard_negatives": hard_negatives,
 }

@@ -12,7 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from exercise_solutions import SOLUTIONS, WRONG
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["00a_batches", "01a_predict", "02_losses", "02a_listwise", "03_loop", "04_evaluation", "05b_card_read"]   # the chapters that end with exercises
+CORE = ["00_data", "01_model", "02_losses", "02a_listwise", "03_loop", "03d_trainer", "04_evaluation", "05b_card_read",
+        "05d_card_build", "09_rerank"]   # the chapters that end with exercises
 CHECKS = exercises.checks()
 
 def test_every_check_has_an_answer_and_wrong_answers():

@@ -77,15 +77,17 @@ def test_listwise(models, name, kw):
     check(models, name, [Q[:3], DOCS], GRADES, **kw)
 
 def test_cached_gradients_equal_plain(models):
-    "GradCache: the same parameter gradients as the plain loss, holding one mini-batch of activations at a time."
+    "GradCache: the same loss and parameter gradients as the plain loss, holding one mini-batch of activations at a time."
     ours, _, n = models
     if n != 1: pytest.skip("1-label loss")
-    grads = []
+    grads, values = [], []
     for loss in (X.MultipleNegativesRankingLoss(ours, num_negatives=3), X.CachedMultipleNegativesRankingLoss(ours, num_negatives=3, mini_batch_size=2)):
         ours.zero_grad(); torch.manual_seed(0)
-        loss([Q, P, N1], None).backward()
+        value = loss([Q, P, N1], None); value.backward()
+        values.append(value.detach())
         grads.append(torch.cat([p.grad.view(-1) for p in ours.parameters() if p.grad is not None]))
     ours.zero_grad()
+    assert torch.allclose(values[0], values[1], atol=1e-6, rtol=0)
     assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], atol=1e-6, rtol=0)
 
 def test_bce_gradients_match_reference(models):
@@ -110,3 +112,42 @@ def test_rng_state_round_trips_for_dropout_and_checkpoints(tmp_path):
     first = draw()
     X.set_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
     assert draw() == first
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    "xenc's tiny random BERT with 1 and with 3 labels (no reference model needed)."
+    return tuple(tiny_cross_encoder(num_labels=n, seed=0).eval() for n in (1, 3))
+
+A, B = ["q1", "q2"], ["d1", "d2"]
+
+def test_bad_input_is_named(tiny):
+    "A batch or model that does not fit fails at once, and the message says what to change (the chapters show three)."
+    m1, m3 = tiny
+    bad = {"2 pairs but 3 labels": lambda: X.BinaryCrossEntropyLoss(m1)([A, B], torch.tensor([1.0, 0.0, 1.0])),
+           "different lengths [2, 1]": lambda: X.BinaryCrossEntropyLoss(m1)([A, B[:1]], torch.tensor([1.0, 0.0])),
+           "divide by 5": lambda: X.BinaryCrossEntropyLoss(m1)([A, B], [0.2, 4.6]),
+           "float labels": lambda: X.CrossEntropyLoss(m3)([A, B], torch.tensor([0.5, 1.0])),
+           "label 3 (row 1) is out of range for a 3-label model": lambda: X.CrossEntropyLoss(m3)([A, B], torch.tensor([0, 3])),
+           "needs a model with 2 or more labels": lambda: X.CrossEntropyLoss(m1),
+           "needs a 1-label model, but this model has 3 labels": lambda: X.BinaryCrossEntropyLoss(m3),
+           "labels of shape (1, 3) for 2 queries": lambda: X.MarginMSELoss(m1)([A, B, B], torch.tensor([[1.0, 2.0, 3.0]])),
+           "query 1 has an empty document list": lambda: X.LambdaLoss(m1)([A, [["d1", "d2"], []]], [[1, 0], []]),
+           "documents per query [2] but labels per query [1]": lambda: X.ListNetLoss(m1)([["q1"], [["d1", "d2"]]], [[1]]),
+           "list of labels per query": lambda: X.ListNetLoss(m1)([["q1"], [["d1"]]], torch.tensor([1.0]))}
+    for message, call in bad.items():
+        with pytest.raises(X.LossInputError) as e: call()
+        assert message in str(e.value), (message, str(e.value))
+
+def test_what_the_card_records(tiny):
+    "Each loss's settings and citation, as the model card lists them."
+    m1, _ = tiny
+    assert X.BinaryCrossEntropyLoss(m1).get_config_dict() == {"activation_fn": "torch.nn.modules.linear.Identity", "pos_weight": None}
+    assert X.LambdaLoss(m1).get_config_dict()["weighting_scheme"] == "xenc.listwise.NDCGLoss2PPScheme"
+    assert "wang2018lambdaloss" in X.LambdaLoss.citation
+
+def test_bce_pos_weight_by_hand():
+    "pos_weight 2 doubles the positive term: logits (2, 0, -1), targets (1, 0.5, 0); at z = 0, y = 0.5 costs 1.5 log 2."
+    z, y = torch.tensor([2.0, 0.0, -1.0]), torch.tensor([1.0, 0.5, 0.0])
+    got = X.bce_with_logits(z, y, pos_weight=torch.tensor(2.0))
+    assert abs(got.item() - (2 * 0.12693 + 1.5 * 0.69315 + 0.31326) / 3) < 1e-5

@@ -118,3 +118,75 @@ def test_tokenize_matches_reference_and_counts_truncation(tiny_model_dir, pairs)
     with pytest.warns(UserWarning, match=rf"^{n} of {len(pairs)} pairs are longer than max_length=24"):
         ours.truncation.warn()
     assert ours.truncation.truncated == 0                                 # said once, then counted afresh
+
+# The guard rails of nbs/01_model.ipynb: the chapter shows the story, these checks keep every failure's message.
+
+def test_model_origin_passes_hub_ids_and_recorded_origins(tmp_path):
+    from transformers import AutoConfig
+    from xenc.model import OFFLINE_BASE_ID, model_origin
+    assert model_origin("cross-encoder/ms-marco-MiniLM-L6-v2", None) == "cross-encoder/ms-marco-MiniLM-L6-v2"
+    saved = AutoConfig.from_pretrained(offline_base_model()); saved.xenc_base_model = OFFLINE_BASE_ID   # what a folder xenc saved records
+    (tmp_path / "my-reranker").mkdir()
+    plain = AutoConfig.from_pretrained(offline_base_model())
+    assert model_origin(offline_base_model(), plain) == OFFLINE_BASE_ID                    # the offline copy: its hub id
+    assert model_origin(tmp_path / "my-reranker", plain) == "my-reranker"                 # a folder: its name, never its path
+    assert model_origin(tmp_path / "my-reranker", saved) == OFFLINE_BASE_ID
+
+def test_activation_names_and_defaults():
+    from xenc.model import activation_path, default_activation
+    assert activation_path(nn.Sigmoid()) == "torch.nn.modules.activation.Sigmoid"
+    assert type(default_activation(1)) is nn.Sigmoid and type(default_activation(3)) is nn.Identity
+
+def test_check_pairs_names_the_bad_pair():
+    from xenc.model import check_pairs
+    assert check_pairs([("a", "b")]) == [("a", "b")]
+    with pytest.raises(TypeError, match="Pair 1, text 1 is NoneType"): check_pairs([("a", "b"), ("a", None)])
+
+def test_new_heads_and_bad_precision():
+    base = offline_base_model()
+    assert CrossEncoder(base, num_labels=3, device="cpu").num_labels == 3
+    m = CrossEncoder(base, device="cpu")
+    assert sum(p.numel() for p in m.parameters()) == sum(p.numel() for p in m.model.parameters())
+    with pytest.raises(ValueError, match="precision must be one of"): CrossEncoder(base, precision="fp64")
+
+def test_save_writes_the_folder_and_refuses_a_card_object(tmp_path):
+    from transformers import AutoModelForSequenceClassification
+    from xenc.model import quiet_transformers
+    m = CrossEncoder(offline_base_model(), max_length=128, device="cpu")
+    m.save_pretrained(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir() if not p.name.startswith(".")) == [
+        "config.json", "config_sentence_transformers.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+    assert CrossEncoder(tmp_path / "m", device="cpu").max_length == 128                 # saved with max_length 128 ...
+    assert CrossEncoder(tmp_path / "m", max_length=256, device="cpu").max_length == 256  # ... reads more when asked
+    with quiet_transformers():
+        assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path / "m")).__name__ == "BertForSequenceClassification"
+    with pytest.raises(TypeError, match="card is the card's markdown text"): m.save_pretrained(tmp_path / "m", card=object())
+
+def test_loading_refuses_pickles_and_foreign_activations(tiny_model_dir, tmp_path):
+    import shutil
+    pkl, evil = tmp_path / "pkl", tmp_path / "evil"
+    pkl.mkdir(); evil.mkdir()
+    for f in ("config.json", "tokenizer.json", "tokenizer_config.json"): shutil.copy(tiny_model_dir / f, pkl / f)
+    torch.save(CrossEncoder(tiny_model_dir, device="cpu").model.state_dict(), pkl / "pytorch_model.bin")
+    with pytest.raises(OSError, match="loads weights only from safetensors"): CrossEncoder(pkl)
+    for f in tiny_model_dir.iterdir():
+        if f.is_file(): shutil.copy(f, evil / f.name)
+    (evil / "config_sentence_transformers.json").write_text('{"activation_fn": "builtins.print"}')
+    with pytest.raises(ValueError, match="only torch.nn activations load by default"): CrossEncoder(evil)
+
+def test_a_missing_head_warns_and_a_missing_tokenizer_is_refused(tmp_path):
+    import warnings
+    from safetensors.torch import load_file, save_file
+    from xenc.model import tiny_cross_encoder
+    headless = tmp_path / "headless"
+    tiny_cross_encoder(headless)
+    w = load_file(headless / "model.safetensors")
+    save_file({k: v for k, v in w.items() if not k.startswith("classifier")}, headless / "model.safetensors", metadata={"format": "pt"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = CrossEncoder(headless, max_length=4096)
+        with pytest.raises(ValueError, match="positive number of tokens"): CrossEncoder(headless, max_length=0)
+    assert (m.new_head, m.max_length) == (True, 512)
+    assert [("classifier.weight" in str(x.message), "clamped to 512" in str(x.message)) for x in caught] == [(True, False), (False, True), (True, False)]
+    for f in ("tokenizer.json", "vocab.txt"): (headless / f).unlink(missing_ok=True)
+    with pytest.raises(OSError, match="holds no tokenizer files"): CrossEncoder(headless)

@@ -81,3 +81,59 @@ def test_a_killed_reproduction_resumes(seeds, data_dir, tmp_path):
     assert "resuming from" in r.stdout and "checkpoint-" in r.stdout
     assert parse_card((out / "README.md").read_text(encoding="utf-8")).metrics.keys() == {
         "stsb-validation_pearson", "stsb-validation_spearman", "stsb-test_pearson", "stsb-test_spearman"}
+
+def test_a_slice_may_take_a_smaller_batch(tmp_path):
+    "`batch_size=` trains a slice in more, smaller steps, and says so among the swaps; without it the card's batch stays."
+    from xenc.card.read import seed_card
+    from xenc.tools.recipe import build_recipe
+    from xenc.training.checks import optimizer_steps
+    card = seed_card("003")
+    card_batch = build_recipe(card, max_train=512, max_eval=16, output_dir=tmp_path / "a")
+    small = build_recipe(card, max_train=512, max_eval=16, batch_size=16, output_dir=tmp_path / "b")
+    assert card_batch.config.per_device_train_batch_size == 64 and not any(s.startswith("batch:") for s in card_batch.swaps)
+    assert small.config.per_device_train_batch_size == 16 and "batch: 64 -> 16 (given)" in small.swaps
+    assert optimizer_steps(small.config, small.data.train) == 4 * optimizer_steps(card_batch.config, card_batch.data.train) == 128
+
+
+def test_config_from_card_swaps_what_the_machine_lacks():
+    "The card's hyperparameters onto TrainConfig, and the precision swaps a CPU, a T4 or an A100 needs (said in the swaps)."
+    from unittest.mock import patch
+    from xenc.card.read import seed_cards
+    from xenc.model import cpu_has_bf16
+    from xenc.tools.recipe import config_from_card, schedule_from_logs
+    cards = {k: parse_card(p.read_text(encoding="utf-8")) for k, p in seed_cards().items()}
+    test_eq(schedule_from_logs(cards["003"]), {"logging_steps": 20, "eval_strategy": "steps", "eval_steps": 80})
+    cfg, swaps = config_from_card(cards["003"], "cpu", "/tmp/x")
+    test_eq((cfg.per_device_train_batch_size, cfg.num_train_epochs, cfg.learning_rate, cfg.warmup_steps, cfg.seed, cfg.eval_steps, cfg.optim),
+            (64, 4, 5e-05, 0.1, 42, 80, "adamw_torch_fused"))
+    test_eq(swaps, ["precision: bf16 -> fp32 (this CPU has no bf16)"] if not cpu_has_bf16() else [])   # fused AdamW runs here as on a GPU
+    cfg, swaps = config_from_card(cards["001"], "cpu", "/tmp/x")
+    test_eq((cfg.fp16, cfg.per_device_train_batch_size, "precision: fp16 -> fp32 (fp16 needs a GPU)" in swaps), (False, 16, True))
+    cfg, swaps = config_from_card(cards["003"], "cuda", "/tmp/x")
+    test_eq((cfg.optim, cfg.bf16, swaps), ("adamw_torch_fused", True, []))       # on a GPU nothing is swapped
+    with patch("torch.cuda.is_available", return_value=True), patch("torch.cuda.get_device_capability", return_value=(7, 5)):   # a T4
+        cfg, swaps = config_from_card(cards["003"], "cuda", "/tmp/x")
+    test_eq((cfg.bf16, cfg.fp16, swaps), (False, True, ["precision: bf16 -> fp16 (this GPU has no native bf16: compute capability 7.5, e.g. a T4)"]))
+    with patch("torch.cuda.is_available", return_value=True), patch("torch.cuda.get_device_capability", return_value=(8, 0)):   # an A100
+        cfg, swaps = config_from_card(cards["003"], "cuda", "/tmp/x")
+    test_eq((cfg.bf16, cfg.fp16, swaps), (True, False, []))
+    cfg, swaps = config_from_card(cards["002"], "cpu", "/tmp/x")
+    test_eq((cfg.optim, cfg.warmup_steps, cfg.eval_strategy, cfg.eval_steps), ("adamw_torch", 0.1, "steps", 500))   # warmup_ratio 0.1 -> warmup_steps 0.1
+
+def test_offline_stand_ins_follow_the_data_readme(data_dir):
+    "RTE for 000 (2 labels as RTE writes them) and 001 (entailment = 1, 249 pairs held out); SNLI for 002, 984 held out."
+    from xenc.card.read import seed_cards
+    from xenc.data import load_benchmark
+    from xenc.tools.recipe import offline_data
+    from fastcore.test import test_eq, test_fail
+    cards = {k: parse_card(p.read_text(encoding="utf-8")) for k, p in seed_cards().items()}
+    d = offline_data(cards["001"], data_dir)
+    test_eq((sorted(set(d.train["label"])), len(d.train) + len(d.eval), list(d.evaluate), d.evaluate["ce-val"][1]),
+            ([0.0, 1.0], 2490, ["ce-val"], "rte train (held out)"))
+    rte_train = load_benchmark("rte", "train", data_dir=data_dir)
+    test_eq(sum(d.train["label"]) + sum(d.eval["label"]), rte_train["label"][:].count(0))       # entailment (RTE's 0) is the positive class
+    rte = load_benchmark("rte", "validation", data_dir=data_dir)
+    test_eq(offline_data(cards["000"], data_dir).evaluate["rte-test"][0]["label"][:], rte["label"][:])    # 2 labels: as RTE writes them
+    d = offline_data(cards["002"], data_dir)
+    test_eq((len(d.train), len(d.eval), d.evaluate["AllNLI-dev"][1], d.evaluate["AllNLI-test"][1]), (9842 - 984, 984, "snli validation (held out)", "snli test"))
+    test_fail(lambda: offline_data(cards["002"], "/nonexistent"), contains="point --data-dir at the folder that holds snli/")

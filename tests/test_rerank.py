@@ -1,4 +1,4 @@
-"Reranking (xenc.apps.rerank, windows in xenc.predict): the IR metrics against pytrec_eval and ir-measures, BM25 on SciFact, windows, mined data into the losses."
+"Reranking (xenc.apps.rerank, its BEIR reader in xenc.apps.beir, windows in xenc.predict): the IR metrics against pytrec_eval and ir-measures, BEIR format errors, BM25 on SciFact, mining, windows, mined data into the losses."
 import random, warnings
 import numpy as np
 import pytest
@@ -130,7 +130,7 @@ def test_windows_score_long_documents_whole(tiny_model_dir):
 
 def test_load_beir_reads_the_hub_layout_when_the_folder_is_absent(tmp_path, monkeypatch, capsys):
     "Without local files and with the hub allowed: BeIR/<name> (configs corpus, queries) and BeIR/<name>-qrels (one split each)."
-    import datasets, xenc.apps.rerank as R
+    import datasets, xenc.apps.beir as D, xenc.apps.rerank as R
     calls = []
     def fake_load_dataset(path, name=None, split=None):
         calls.append((path, name, split))
@@ -140,10 +140,54 @@ def test_load_beir_reads_the_hub_layout_when_the_folder_is_absent(tmp_path, monk
         if path == "BeIR/mini-qrels" and split == "dev": return [{"query-id": "q1", "corpus-id": 2, "score": 1}]
         raise AssertionError(f"unexpected load_dataset({path!r}, {name!r}, split={split!r})")
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
-    monkeypatch.setattr(R, "hub_allowed", lambda: True)
+    monkeypatch.setattr(D, "hub_allowed", lambda: True)   # load_beir lives in xenc.apps.beir
     beir = load_beir(tmp_path / "mini", "dev")
     assert beir.qrels == {"q1": {"2": 1}} and beir.doc_text("d1") == "T one" and beir.queries == {"q1": "first"}
     assert {c[0] for c in calls} == {"BeIR/mini", "BeIR/mini-qrels"}
     assert "loading BeIR/mini and BeIR/mini-qrels (dev) from the Hugging Face hub" in capsys.readouterr().err
-    monkeypatch.setattr(R, "hub_allowed", lambda: False)
+    monkeypatch.setattr(D, "hub_allowed", lambda: False)
     with pytest.raises(R.BeirError, match="allow the hub to load BeIR/mini"): load_beir(tmp_path / "mini", "dev")
+
+
+def test_load_beir_names_the_line_of_a_broken_file(tmp_path):
+    "A qrels line without three fields, a score that is not a number, a repeated document id: each stops with the file and line."
+    from xenc.apps.rerank import BeirError
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "title": "T", "text": "one"}\n')
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "first"}\n')
+    for qrels, corpus, message in [("query-id\tcorpus-id\tscore\nq1\td1\n", None, "line 2: 2 tab-separated fields"),
+                                   ("q1\td1\tyes\n", None, "the score 'yes' is not a number"),
+                                   ("q1\td1\t1\n", '{"_id": "d1"}\n{"_id": "d1"}\n', "line 2: the id 'd1' appears twice")]:
+        (tmp_path / "qrels" / "test.tsv").write_text(qrels)
+        if corpus: (tmp_path / "corpus.jsonl").write_text(corpus)
+        with pytest.raises(BeirError, match=message): load_beir(tmp_path)
+
+
+def test_mining_counts_short_lists_and_columns_drop_them(scifact):
+    "Asking for more negatives than the top range_max holds: a warning counts the short lists; mined_columns drops them, counted."
+    from xenc.apps.rerank import beir_slice
+    train = load_beir(scifact, "train")
+    with pytest.warns(UserWarning, match="got fewer than 20 negatives from the top 10"):
+        tight = mine_hard_negatives(BM25(train.corpus), beir_slice(train, 60), num_negatives=20, range_max=10)
+    assert max(len(x["negatives"]) for x in tight) <= 10
+    with pytest.warns(UserWarning, match="rows have fewer than 10 negatives: dropped") as w:
+        cols = mined_columns(tight, 10)
+    assert cols.column_names[-1] == "negative_10"
+    assert len(cols) + int(str(w[0].message).split()[0]) == len(tight)
+
+
+def test_rerank_with_windows_keeps_the_candidates(tiny_model_dir):
+    "rerank(..., windows='max') reorders the same documents, and the tail below top_k keeps the first stage's order."
+    from xenc.apps.rerank import Beir, rerank, trec_ranking
+    from xenc.model import CrossEncoder
+    model = CrossEncoder(tiny_model_dir, num_labels=1, max_length=32)
+    corpus = {f"d{i}": {"title": f"paper {i}", "text": " ".join(f"finding {j} of study {i}" for j in range(3 + 4 * i))} for i in range(6)}
+    beir = Beir(corpus, {"q": "which study found it"}, {"q": {"d2": 1}})
+    run = {"q": {f"d{i}": float(6 - i) for i in range(6)}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                          # windows truncate nothing
+        out = rerank(model, beir, run, top_k=4, windows="max", window_overlap=8)
+    assert set(out["q"]) == set(run["q"])
+    assert trec_ranking(out["q"])[4:] == ["d4", "d5"]
+    with pytest.warns(UserWarning, match="are truncated"): plain = rerank(model, beir, run, top_k=4)
+    assert out["q"]["d0"] == pytest.approx(plain["q"]["d0"], abs=1e-5)       # d0 fits in one window

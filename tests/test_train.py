@@ -201,3 +201,67 @@ def test_one_step_count(tmp_path, tiny_model_dir, bs, accum, world):
         steps = []
         T.train(model, cfg, ds, callback=lambda st: steps.append(st.step))
         assert steps == list(range(1, run.total + 1))
+
+# Moved from nbs/03b_runs.ipynb ("A run and its folder"): its longer checks.
+def _tiny(seed=0): return tiny_cross_encoder(seed=seed, device="cpu")
+
+def test_fingerprint_ignores_when_and_names_what_differs():
+    "Saving, logging and length settings are not a run's identity; data, model, loss and updating settings are."
+    from xenc.data import detect_columns
+    from xenc.losses import BinaryCrossEntropyLoss as BCE, MSELoss
+    sts = load_benchmark("stsb", "train").select(range(64))
+    cols = detect_columns(sts.column_names)
+    m = _tiny()
+    fp = R.run_fingerprint(T.TrainConfig(), m, BCE(m), sts, cols)
+    assert fp == R.run_fingerprint(T.TrainConfig(save_steps=7, max_steps=3), _tiny(), BCE(_tiny()), sts, cols)
+    assert R.differences(fp, R.run_fingerprint(T.TrainConfig(learning_rate=1e-3), m, MSELoss(m), sts, cols)) == [
+        "config.learning_rate: 5e-05 -> 0.001", "loss: 'BinaryCrossEntropyLoss' -> 'MSELoss'"]
+    fewer = R.run_fingerprint(T.TrainConfig(), m, BCE(m), sts.select(range(1, 64)), cols)
+    assert R.differences(fp, fewer)[0] == "data.rows: 64 -> 63"
+    other = R.run_fingerprint(T.TrainConfig(), _tiny(seed=1), BCE(m), sts, cols)
+    assert R.differences(fp, other)[0].split(":")[0] == "model.embeddings"
+
+def test_early_stopping_keeps_the_runs_two_newest_checkpoints(tmp_path):
+    "A metric that never improves stops the run after two evaluations; save_total_limit=2 keeps two checkpoints."
+    class Flat:
+        primary_metric = "flat_score"
+        def __call__(self, model, **kw): return {"flat_score": 0.5}
+    sts = load_benchmark("stsb", "train").select(range(64))
+    cfg = T.TrainConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=20,
+                        eval_strategy="steps", eval_steps=2, save_steps=2, save_total_limit=2,
+                        early_stopping_patience=2, disable_tqdm=True)
+    r = T.train(_tiny(), cfg, sts, evaluators=[Flat()])
+    assert (r.stopped_early, r.log[-1]["step"]) == (True, 6)
+    assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]
+
+def test_killed_run_resumes_as_if_never_interrupted(tmp_path):
+    "Killed after step 12 (last checkpoint 8) and resumed: the same weights and log as an uninterrupted run."
+    sts256 = load_benchmark("stsb", "train").select(range(256))
+    def tiny_run(outdir, kill_at=None, resume=False):
+        model = _tiny()
+        c = T.TrainConfig(output_dir=str(outdir), per_device_train_batch_size=8, max_steps=16,
+                          learning_rate=1e-3, warmup_steps=4, logging_steps=2, save_steps=8, disable_tqdm=True)
+        def killer(st):
+            if st.step == kill_at: raise KeyboardInterrupt
+        try: return model, T.train(model, c, sts256, callback=killer, resume_from_checkpoint=resume)
+        except KeyboardInterrupt: return None
+    (full, r_full), killed = tiny_run(tmp_path / "full"), tmp_path / "killed"
+    assert tiny_run(killed, kill_at=12) is None
+    assert R.latest_checkpoint(killed).name == "checkpoint-8"
+    resumed, r_res = tiny_run(killed, resume=True)
+    for a, b in zip(full.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6, rtol=0)
+    assert [r["step"] for r in r_res.log] == [r["step"] for r in r_full.log]
+    assert torch.allclose(torch.tensor([r["loss"] for r in r_res.log]),
+                          torch.tensor([r["loss"] for r in r_full.log]), atol=1e-6, rtol=0)
+
+def test_claim_output_dir_names_the_setting_that_differs(tmp_path):
+    "A folder holding a run with another batch size is refused, naming the setting."
+    from xenc.data import detect_columns
+    from xenc.losses import BinaryCrossEntropyLoss as BCE
+    sts = load_benchmark("stsb", "train").select(range(64))
+    cols, m = detect_columns(sts.column_names), _tiny()
+    R.claim_output_dir(tmp_path, R.run_fingerprint(T.TrainConfig(), m, BCE(m), sts, cols))
+    fp2 = R.run_fingerprint(T.TrainConfig(per_device_train_batch_size=16), m, BCE(m), sts, cols)
+    with pytest.raises(T.TrainConfigError, match="per_device_train_batch_size: 8 -> 16"):
+        R.claim_output_dir(tmp_path, fp2)

@@ -115,7 +115,8 @@ def test_readme_quickstart_runs_as_written(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    assert lines[0].startswith("dev Spearman") and lines[1].startswith("similar pair") and lines[2].startswith("[{'corpus_id': 1")
+    assert lines[0].startswith("dev Spearman") and lines[1].startswith("similar pair")
+    assert lines[2].startswith("ranked after:  ['A man is eating a meal.'") and lines[3].startswith("ranked before:")
     before, after = map(float, re.findall(r"-?\d\.\d\d", lines[0]))
     assert after > before + 0.3                                  # it learned
 

@@ -286,6 +286,7 @@ def run_folder(out:str|Path, # where a reproduction writes its model and card
     "The training run's folder (checkpoints, run record) inside a reproduction's `out`."
     return Path(out) / "checkpoints"
 
+# %% ../../nbs/06_recipe.ipynb #c335bdb5
 def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path to it
                  offline:bool=True, # use the offline base model and local data
                  data_dir:str|Path|None=None, # folder of the offline data (default $XENC_DATA_DIR)
@@ -295,6 +296,8 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
                  output_dir:str|Path="xenc-reproduce",
                  max_train:int|None=None, # at most this many training pairs
                  max_eval:int|None=None, # at most this many pairs per evaluation set
+                 # train with this batch instead of the card's (a slice's few pairs: smaller steps)
+                 batch_size:int|None=None,
                  device:str|None=None, # `cpu` or `cuda` (None: CUDA when available)
                  progress:bool=False, # a tqdm bar while training
                 ) -> Recipe:
@@ -328,6 +331,9 @@ def build_recipe(card:ModelCard|str|Path, # a parsed card, its text, or a path t
                      f"slice)")
     config, more = config_from_card(card, device, str(run_folder(output_dir)), progress)
     swaps += more
+    if batch_size is not None and batch_size != config.per_device_train_batch_size:
+        swaps.append(f"batch: {config.per_device_train_batch_size} -> {batch_size} (given)")
+        config.per_device_train_batch_size = batch_size
     total = optimizer_steps(config, data.train)
     # about ten checkpoints a run, so a killed run resumes near where it stopped
     if config.save_strategy == "steps":

@@ -120,14 +120,11 @@ def lr_lambda(kind:str, # `linear`, `cosine`, `constant` or `constant_with_warmu
               warmup:int, # warm-up steps
               total:int, # all steps of the run
              ) -> Callable[[int], float]:
-    "The multiplier of the learning rate at each step."
-    def f(step):
-        if step < warmup: return step / max(1, warmup)
-        if kind in ("constant", "constant_with_warmup"): return 1.0
-        progress = (step - warmup) / max(1, total - warmup)
-        if kind == "cosine": return max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
-        return max(0.0, 1 - progress)
-    return f
+    "The multiplier of the learning rate at each step, as Hugging Face's schedule `kind` sets it."
+    from transformers import get_scheduler
+    probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    schedule = get_scheduler(kind, probe, num_warmup_steps=warmup, num_training_steps=total)
+    return schedule.lr_lambdas[0]
 
 def warmup_steps(c:TrainConfig, # the configuration
                  total:int, # all steps of the run

@@ -6,10 +6,11 @@
 __all__ = ['RUN_FILE', 'STATE_FILE', 'PREFIX', 'data_fingerprint', 'model_fingerprint', 'run_fingerprint', 'differences',
            'checkpoint_dir', 'checkpoint_step', 'checkpoint_run', 'save_checkpoint', 'latest_checkpoint',
            'load_training_state', 'prune_checkpoints', 'load_weights', 'resume', 'clean_temporaries', 'read_run',
-           'write_run', 'refuse_foreign', 'claim_output_dir', 'resumable']
+           'write_run', 'refuse_foreign', 'claim_output_dir', 'resumable', 'naming_last_checkpoint']
 
 # %% ../../nbs/03b_runs.ipynb #1268e947
 import hashlib, json, os, shutil, tempfile, time, uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -74,13 +75,11 @@ RUN_FILE = "xenc_run.json"  # in a run's folder and in each of its checkpoints: 
 STATE_FILE = "training_state.pt"  # in a checkpoint: optimizer, schedule, random and loop state
 PREFIX = "checkpoint-"  # a checkpoint's folder is PREFIX + its step
 
-
 def checkpoint_dir(output_dir, # a run's folder
                    step:int, # an optimizer step
                   ) -> Path:
     "The folder of the checkpoint at `step`."
     return Path(output_dir) / f"{PREFIX}{step}"
-
 
 def checkpoint_step(path, # a folder (or its name)
                    ) -> int|None:
@@ -88,7 +87,6 @@ def checkpoint_step(path, # a folder (or its name)
     name = Path(path).name
     step = name[len(PREFIX):]
     return int(step) if name.startswith(PREFIX) and step.isdigit() else None
-
 
 def checkpoint_run(path:Path, # a checkpoint folder
                   ) -> str|None:
@@ -259,7 +257,6 @@ def refuse_foreign(folder:Path, # a folder xenc is about to write into
     names = ", ".join(sorted(p.name for p in folder.iterdir())[:4])
     raise error(f"{what} is not empty ({names}, ...) and holds no {owner}: {fix}")
 
-
 def _refuse_foreign(out:Path, here:dict|None, fp:dict):
     "Raise unless `out` is missing, empty, or holds an earlier run with this fingerprint."
     if here is None:
@@ -335,3 +332,14 @@ def resumable(output_dir, # a run's folder
     here = read_run(output_dir)
     return (None if here is None or differences(here["fingerprint"], fp)
             else latest_checkpoint(output_dir, here["run"]))
+
+# %% ../../nbs/03b_runs.ipynb #e3b85798
+@contextmanager
+def naming_last_checkpoint(output_dir, # the run's folder
+                          ):
+    "A `TrainingError` raised in the block also names the last complete checkpoint in `output_dir`."
+    try:
+        yield
+    except TrainingError as e:
+        last = latest_checkpoint(output_dir) or "none (no checkpoint saved yet)"
+        raise TrainingError(f"{e} The last good checkpoint is {last}.") from e
