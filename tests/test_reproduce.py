@@ -98,6 +98,7 @@ def test_a_slice_may_take_a_smaller_batch(tmp_path):
 def test_config_from_card_swaps_what_the_machine_lacks():
     "The card's hyperparameters onto TrainConfig, and the precision swaps a CPU, a T4 or an A100 needs (said in the swaps)."
     from unittest.mock import patch
+    from fastcore.test import test_eq
     from xenc.card.read import seed_cards
     from xenc.model import cpu_has_bf16
     from xenc.tools.recipe import config_from_card, schedule_from_logs
