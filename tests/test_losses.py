@@ -151,3 +151,15 @@ def test_bce_pos_weight_by_hand():
     z, y = torch.tensor([2.0, 0.0, -1.0]), torch.tensor([1.0, 0.5, 0.0])
     got = X.bce_with_logits(z, y, pos_weight=torch.tensor(2.0))
     assert abs(got.item() - (2 * 0.12693 + 1.5 * 0.69315 + 0.31326) / 3) < 1e-5
+
+def test_no_in_batch_negatives(models):
+    "num_negatives=0: each query's positive against its own hard negatives only (the reference fails on 0)."
+    import torch.nn.functional as F
+    ours, _, n = models
+    if n != 1: pytest.skip("1-label loss")
+    loss = X.MultipleNegativesRankingLoss(ours, num_negatives=0)
+    s = torch.stack([loss.logits(Q, P).view(-1), loss.logits(Q, N1).view(-1)], 1)
+    expected = F.cross_entropy(torch.sigmoid(s) * 10, torch.zeros(len(Q), dtype=torch.long))
+    assert torch.allclose(loss([Q, P, N1], None).detach(), expected.detach(), atol=ATOL, rtol=0)
+    with pytest.raises(ValueError, match="positive alone"): loss([Q, P], None)
+    with pytest.raises(ValueError, match="num_negatives=-1"): X.MultipleNegativesRankingLoss(ours, num_negatives=-1)

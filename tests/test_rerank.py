@@ -191,3 +191,15 @@ def test_rerank_with_windows_keeps_the_candidates(tiny_model_dir):
     assert trec_ranking(out["q"])[4:] == ["d4", "d5"]
     with pytest.warns(UserWarning, match="are truncated"): plain = rerank(model, beir, run, top_k=4)
     assert out["q"]["d0"] == pytest.approx(plain["q"]["d0"], abs=1e-5)       # d0 fits in one window
+
+
+def test_a_query_without_relevant_documents_scores_zero_as_in_trec_eval():
+    "A query judged with grade-0 documents only: every measure is 0 (pytrec_eval's), not a division by zero."
+    qrels = {"q1": {"a": 0, "b": 0}, "q2": {"a": 1, "b": 0}}
+    run = {"q1": {"a": 1.0, "b": 0.5}, "q2": {"b": 1.0, "a": 0.5}}
+    ref = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.100", "map", "recip_rank"}).evaluate(run)
+    ours = per_query_metrics(run, qrels)
+    for q in qrels:
+        assert [ours[q][m] for m in ("ndcg@10", "recall@100", "map", "mrr@10")] == pytest.approx(
+            [ref[q][m] for m in ("ndcg_cut_10", "recall_100", "map", "recip_rank")], abs=1e-6)
+    assert ours["q1"] == {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@100": 0.0, "map": 0.0}

@@ -240,12 +240,13 @@ def query_metrics(ranking:Sequence, # doc ids, best first
     "nDCG@k, MRR@k, Recall@recall_k and AP of one ranking, as trec_eval computes them."
     gains = [max(rels.get(d, 0), 0) for d in ranking]
     ideal = sorted((g for g in rels.values() if g > 0), reverse=True)
+    n = max(len(ideal), 1)   # with no relevant document every measure is 0, as in trec_eval
     hits = [i for i, g in enumerate(gains) if g > 0]   # the relevant documents' 0-based ranks
     dcg = lambda gs: sum(g / math.log2(i + 2) for i, g in enumerate(gs))
     rr = 1 / (hits[0] + 1) if hits and hits[0] < k else 0.0
-    ap = sum((n + 1) / (i + 1) for n, i in enumerate(hits)) / len(ideal)
-    return {f"ndcg@{k}": dcg(gains[:k]) / dcg(ideal[:k]), f"mrr@{k}": rr,
-            f"recall@{recall_k}": sum(i < recall_k for i in hits) / len(ideal), "map": ap}
+    ap = sum((j + 1) / (i + 1) for j, i in enumerate(hits)) / n
+    return {f"ndcg@{k}": dcg(gains[:k]) / (dcg(ideal[:k]) or 1), f"mrr@{k}": rr,
+            f"recall@{recall_k}": sum(i < recall_k for i in hits) / n, "map": ap}
 def ranking_metrics(is_relevant, # 0/1 per document
                     scores, # the model's score per document
                     k:int, # the cut-off of MRR and NDCG

@@ -149,6 +149,7 @@ def in_batch_negative_columns(candidates:list[list[str]], # per column, the docu
                               num_negatives:int|None,
                              ) -> list[list[str]]:
     "Columns of negatives: for row i, candidates of the other rows (sampled when fewer are wanted)."
+    if num_negatives == 0: return []   # the hard-negative columns alone
     batch_size, n_cols = len(candidates[0]), len(candidates)
     flat = [c for col in candidates for c in col]
     # row i may not take its own candidates
@@ -163,14 +164,20 @@ class MultipleNegativesRankingLoss(CrossEncoderLoss):
     "Softmax cross-entropy of each query's positive against in-batch (and hard) negatives."
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 num_negatives:int|None=4, # in-batch negatives per query (None: all)
+                 num_negatives:int|None=4, # in-batch negatives per query (0: none; None: all)
                  scale:float=10.0, # multiplies the scores before the softmax
                  activation_fn:nn.Module|None=nn.Sigmoid(), # applied to the logits before scaling
                 ):
         super().__init__(model, activation_fn)
+        if num_negatives is not None and num_negatives < 0:
+            raise ValueError(f"num_negatives={num_negatives}: use 0 (hard negatives only), more, "
+                             "or None (all the batch's).")
         self.num_negatives, self.scale = num_negatives, scale
     def columns(self, inputs):
         "The candidate columns: positives, sampled in-batch negatives, then hard negatives."
+        if self.num_negatives == 0 and len(inputs) < 3:
+            raise ValueError("num_negatives=0 leaves each query its positive alone: add "
+                             "hard-negative columns or allow in-batch negatives.")
         return ([inputs[1]] + in_batch_negative_columns(inputs[1:], self.num_negatives)
                 + list(inputs[2:]))
     def loss_from_logits(self, logits:Tensor) -> Tensor:
@@ -217,7 +224,7 @@ class CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
 }"""
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
-                 num_negatives:int|None=4, # in-batch negatives per query (None: all)
+                 num_negatives:int|None=4, # in-batch negatives per query (0: none; None: all)
                  scale:float=10.0, # multiplies the scores before the softmax
                  activation_fn:nn.Module|None=nn.Sigmoid(), # applied to the logits before scaling
                  # pairs per forward pass; gradients are cached between passes
