@@ -59,8 +59,10 @@ def pytest_runtest_setup(item):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if (rep.failed and call.excinfo is not None and getattr(item, "cell", None) is not None
-            and _NEEDS in str(call.excinfo.value) and _data_absent()):
+    err = call.excinfo.value if call.excinfo is not None else None
+    # nbval's error says "Cell execution caused an exception"; the kernel's traceback holds the message
+    said = f"{err} {getattr(err, 'inner_traceback', '')}"
+    if rep.failed and getattr(item, "cell", None) is not None and _NEEDS in said and _data_absent():
         _without_data.add(item.fspath)
         rep.outcome, rep.longrepr = "skipped", (str(item.fspath), 0, f"Skipped: {_REASON}")
 
