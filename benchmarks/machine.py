@@ -39,11 +39,12 @@ def matmul_gflops(dtype=torch.float32, n=40):
     for _ in range(n): a @ w
     return 2 * 1024 * 384 * 1536 * n / (time.perf_counter() - t) / 1e9
 
-def model_gflop(pairs, folder):
-    "FLOPs of one full forward pass over all pairs (linear layers and attention), unpadded."
+def model_gflop(pairs, folder, max_length=None):
+    "FLOPs of one full forward pass over all pairs (linear layers and attention), unpadded, each cut at `max_length` tokens."
     from transformers import AutoConfig, AutoTokenizer
     c, tok = AutoConfig.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
-    T = np.array([len(x) for x in tok([a for a, _ in pairs], [b for _, b in pairs], truncation=True)["input_ids"]], dtype=np.float64)
+    enc = tok([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
+    T = np.array([len(x) for x in enc["input_ids"]], dtype=np.float64)
     H, I, L = c.hidden_size, c.intermediate_size, c.num_hidden_layers
     per_layer = 2 * T * (4 * H * H + 2 * H * I) + 2 * 2 * T * T * H
     return float((L * per_layer).sum()) / 1e9

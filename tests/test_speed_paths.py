@@ -7,6 +7,7 @@ from xenc.model import CrossEncoder, offline_base_model, tiny_cross_encoder
 import xenc.training.trainer as T
 from xenc.training.checks import check_config
 from xenc.model import cpu_has_bf16
+from xenc.kernels import _CHOSEN
 from xenc.training.loop import DEFAULT_OPTIM, make_optimizer
 
 def no_dropout(model):
@@ -78,9 +79,12 @@ def test_bf16_auto_is_settled_recorded_and_said(sts, tmp_path, capsys):
     native = cpu_has_bf16()
     assert r.config.bf16 is native                                           # what the card's hyperparameters show
     first = capsys.readouterr().out.splitlines()[0]
+    # the kernel measured fastest for this case (the first batch: 28 tokens, dropout on) is the one named
+    chosen = _CHOSEN[("cpu", "bfloat16" if native else "float32", 32, 32, True, True)]
     assert first == (f"xenc.train: 2 steps of 8 pairs on cpu, "
                      + ("bf16 autocast (bf16='auto': this CPU computes in bf16)" if native else "fp32 (bf16='auto': this CPU has no native bf16)")
-                     + f", {DEFAULT_OPTIM}, forward: unpadded"), first
+                     + f", {DEFAULT_OPTIM}, forward: unpadded, attention: {chosen} at 28 tokens "
+                     "(measured; other lengths as they come)"), first
 
 def test_an_unknown_architecture_trains_through_its_own_forward(sts, tmp_path, capsys):
     from transformers import AutoTokenizer, DistilBertConfig, DistilBertForSequenceClassification

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import torch
 import torch.nn.functional as F
 
+from .kernels import attention, dropout, dropout_add
 from .model import CrossEncoder
 
 # %% ../nbs/01b_unpadded.ipynb #ab178b4c
@@ -57,12 +58,12 @@ def unpadded_layer(layer, # a BERT or RoBERTa encoder layer (its own modules are
         q = q if cls_rows is None else q[:, :, :1]
     x = x if cls_rows is None else x[cls_rows]                      # only [CLS] asks; all answer
     p = sa.dropout.p if sa.training else 0.0
-    ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=p)
+    ctx = attention(q, k, v, keep, p)
     ctx = ctx.transpose(1, 2).reshape(B, -1, H)
     ctx = ctx[:, 0] if cls_rows is not None else unpad(ctx, idx)
-    h = so.LayerNorm(so.dropout(so.dense(ctx)) + x)                # attention output + residual
+    h = so.LayerNorm(dropout_add(so.dense(ctx), x, so.dropout.p, so.training))  # + residual
     up = layer.intermediate.intermediate_act_fn(layer.intermediate.dense(h))
-    return ff.LayerNorm(ff.dropout(ff.dense(up)) + h)              # feed-forward + residual
+    return ff.LayerNorm(dropout_add(ff.dense(up), h, ff.dropout.p, ff.training))
 
 # %% ../nbs/01b_unpadded.ipynb #f4aae6ba
 _BACKBONES = {"BertForSequenceClassification": "bert",
@@ -73,8 +74,15 @@ def _head(model, cls):
     "The model's own classification head on the `[CLS]` vectors `[B, H]`."
     if hasattr(model, "bert"):
         pooler = model.bert.pooler
-        return model.classifier(model.dropout(pooler.activation(pooler.dense(cls))))
+        pooled = pooler.activation(pooler.dense(cls))
+        return model.classifier(dropout(pooled, model.dropout.p, model.training))
     return model.classifier(cls[:, None])     # RoBERTa's head reads position 0 of `[B, T, H]`
+
+def _embed(emb, input_ids, token_type_ids):
+    "The embeddings `[B, T, H]` without their dropout (it runs on the packed tokens instead)."
+    was, emb.dropout.training = emb.dropout.training, False
+    try: return emb(input_ids=input_ids, token_type_ids=token_type_ids)
+    finally: emb.dropout.training = was
 
 def unpadded_logits(model, # a BERT or RoBERTa `*ForSequenceClassification`
                     input_ids, # token ids `[B, T]`, padded on the right
@@ -84,12 +92,12 @@ def unpadded_logits(model, # a BERT or RoBERTa `*ForSequenceClassification`
                    ) -> torch.Tensor:
     "Logits `[B, num_labels]`, computing only `[CLS]` in the last layer; dropout as in training."
     enc = getattr(model, _BACKBONES[type(model).__name__])
-    x = enc.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+    x = _embed(enc.embeddings, input_ids, token_type_ids)
     (B, T), idx = input_ids.shape, real_tokens(attention_mask) if packed else None
     lengths = attention_mask.sum(1) if packed else attention_mask.new_full((B,), T)
     cls_rows = torch.cumsum(lengths, 0) - lengths              # where each pair starts in the rows
     keep, layers = attention_mask[:, None, None, :].bool(), enc.encoder.layer
-    x = unpad(x, idx)
+    x = dropout(unpad(x, idx), enc.embeddings.dropout.p, enc.embeddings.dropout.training)
     for i, layer in enumerate(layers):
         x = unpadded_layer(layer, x, idx, input_ids.shape, keep, model.config.num_attention_heads,
                            cls_rows if i == len(layers) - 1 else None)

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['check_config', 'check_schedule', 'check_labels', 'check_dataset', 'best_metric', 'check_best_metric', 'check_steps',
-           'check_run', 'batches_per_epoch', 'optimizer_steps', 'resolve_precision', 'run_summary', 'run_done']
+           'check_run', 'batches_per_epoch', 'optimizer_steps', 'resolve_precision', 'probe_attention', 'run_summary',
+           'run_done']
 
 # %% ../../nbs/03a_checks.ipynb #de99314c
 import math
@@ -18,6 +19,7 @@ from datasets import Dataset
 
 from ..batches import epoch_batches
 from ..data import PairColumns, detect_columns
+from ..kernels import choose_attention
 from ..model import CrossEncoder, cpu_has_bf16, gpu_has_bf16, native_bf16
 from .loop import BY_METRIC, OPTIMIZERS, TrainConfig, TrainConfigError, make_scheduler
 
@@ -243,15 +245,39 @@ def resolve_precision(c:TrainConfig, # its `bf16` (True, False or "auto") and `f
             "fp16 autocast with a gradient scaler" if c.fp16 else "bf16 autocast" if c.bf16
             else "fp32")
 
+def probe_attention(c:TrainConfig, # the settled configuration (its precision)
+                    model:CrossEncoder, # the model it trains
+                    data:Dataset, # the training pairs: the first batch's length is measured
+                    cols:PairColumns, # their text columns
+                   ) -> str:
+    "Choose the attention kernel at the first batch's length now; in words ('' off the fast path)."
+    if model.forward_path != "unpadded": return ""
+    n = min(len(data), c.per_device_train_batch_size)
+    first = data.select(range(n))
+    # (a listwise row holds a list of documents: its pairs are the query with each)
+    pairs = [(q, d) for q, ds in zip(first[cols.texts[0]], first[cols.texts[1]])
+             for d in (ds if isinstance(ds, list) else [ds])]
+    tok = model.tokenizer([q for q, _ in pairs], [d for _, d in pairs], truncation=True,
+                          max_length=model.max_length)
+    T = max(map(len, tok["input_ids"]))
+    cfg = model.model.config
+    heads = cfg.num_attention_heads
+    dtype = torch.bfloat16 if c.bf16 else torch.float16 if c.fp16 else torch.float32
+    shape = (n, heads, T, cfg.hidden_size // heads)
+    name = choose_attention(shape, cfg.attention_probs_dropout_prob, dtype, model.device)
+    return f"attention: {name} at {T} tokens (measured; other lengths as they come)"
+
 def run_summary(c:TrainConfig, # the settled configuration
                 model:CrossEncoder, # the model it trains
                 total:int, # the run's optimizer steps
                 precision:str, # `resolve_precision`'s words
+                attention:str="", # `probe_attention`'s words
                ) -> str:
     "The line a run prints before its first step."
     return (f"xenc.train: {total} steps of "
             f"{c.per_device_train_batch_size * c.gradient_accumulation_steps} pairs on "
-            f"{model.device.type}, {precision}, {c.optim}, forward: {model.forward_path}")
+            f"{model.device.type}, {precision}, {c.optim}, forward: {model.forward_path}"
+            + (f", {attention}" if attention else ""))
 
 def run_done(steps:int, # optimizer steps taken
              seconds:float, # time spent training

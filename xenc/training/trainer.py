@@ -24,7 +24,7 @@ from .loop import (TrainConfig, TrainConfigError, TrainingError, accumulate,
                                 grad_scaler, make_optimizer, make_scheduler, optimizer_step,
                                 steps_by_metric)
 from .checks import (best_metric, check_run, optimizer_steps, resolve_precision,
-                                  run_done, run_summary)
+                                  probe_attention, run_done, run_summary)
 from .scale import (broadcast_stop, data_parallel, dist_info, emissions_tracker,
                                  measured, step_by_metric)
 from .runs import (checkpoint_dir, checkpoint_step, claim_output_dir,
@@ -243,7 +243,7 @@ def _start(model:CrossEncoder, config:TrainConfig, data:Dataset, loss=None, eval
     run.record, ck = claim_output_dir(c.output_dir, fp, resume_from, c.overwrite_output_dir,
                                       write=rank == 0)
     if rank == 0 and not c.disable_tqdm:
-        print(run_summary(c, model, run.total, precision))
+        print(run_summary(c, model, run.total, precision, probe_attention(c, model, data, cols)))
     if track_emissions is not False and rank == 0:  # codecarbon, when installed
         run.tracker = emissions_tracker(c.output_dir)
     if track_emissions and rank == 0 and run.tracker is None:
