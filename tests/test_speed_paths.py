@@ -80,7 +80,9 @@ def test_bf16_auto_is_settled_recorded_and_said(sts, tmp_path, capsys):
     assert r.config.bf16 is native                                           # what the card's hyperparameters show
     first = capsys.readouterr().out.splitlines()[0]
     # the kernel measured fastest for this case (the first batch: 28 tokens, dropout on) is the one named
-    chosen = _CHOSEN[("cpu", "bfloat16" if native else "float32", 32, 32, True, True)]
+    heads = ce.model.config.num_attention_heads
+    d = ce.model.config.hidden_size // heads
+    chosen = _CHOSEN[("cpu", "bfloat16" if native else "float32", heads, d, 32, 32, True, True)]
     assert first == (f"xenc.train: 2 steps of 8 pairs on cpu, "
                      + ("bf16 autocast (bf16='auto': this CPU computes in bf16)" if native else "fp32 (bf16='auto': this CPU has no native bf16)")
                      + f", {DEFAULT_OPTIM}, forward: unpadded, attention: {chosen} at 28 tokens "

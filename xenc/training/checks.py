@@ -263,7 +263,7 @@ def probe_attention(c:TrainConfig, # the settled configuration (its precision)
     cfg = model.model.config
     heads = cfg.num_attention_heads
     dtype = torch.bfloat16 if c.bf16 else torch.float16 if c.fp16 else torch.float32
-    shape = (n, heads, T, cfg.hidden_size // heads)
+    shape = (len(pairs), heads, T, cfg.hidden_size // heads)
     name = choose_attention(shape, cfg.attention_probs_dropout_prob, dtype, model.device)
     return f"attention: {name} at {T} tokens (measured; other lengths as they come)"
 
