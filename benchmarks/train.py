@@ -25,14 +25,16 @@
         The recipe chosen on dev (issue 8): the base model used as a bi-encoder is a teacher. Each gold score moves 30%
         of the way to the teacher's (isotonic-calibrated) cosine (xenc.apps.distill.with_teacher_scores), and 10,000 re-pairings of
         the training sentences, half near neighbours, are added with the teacher's score (xenc.apps.distill.silver_pairs).
-    python benchmarks/train.py quality [--max-train 2490 4096] [--batch-size 16]
+    python benchmarks/train.py quality [--recipes 000 002] [--max-train 2490 4096] [--batch-size 16] [--seeds 1 2 3]
         bf16 against fp32 on the classification stand-ins: the seed card 000 recipe on RTE (2 labels) and the seed card 002
         recipe on SNLI (its validation split to train), each on the first --max-train pairs with batch --batch-size, in fp32
-        and in bf16, each alone in a child process; every dev (and test) metric of the four runs, and bf16 - fp32.
+        and in bf16, each alone in a child process; every dev (and test) metric of each run, and bf16 - fp32. With --seeds,
+        each recipe runs with each of those seeds in place of its card's (the head, the order, the dropout), and the table
+        ends with each metric's mean and standard deviation over the seeds.
     python benchmarks/train.py test runs/candidate [--symmetric]
         STS-B test Pearson and Spearman of a saved model (order-averaged scores with --symmetric).
 """
-import argparse, json, os, subprocess, sys, tempfile, time, warnings
+import argparse, json, os, statistics, subprocess, sys, tempfile, time, warnings
 import torch
 from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -248,8 +250,8 @@ def side(args):
 
 QUALITY = {"000": "RTE, 2 labels", "002": "SNLI"}
 
-def quality_child(seed, max_train, bs, bf16):
-    "One seed card's recipe on the offline stand-in, in fp32 or bf16, alone in this process; prints its metrics."
+def quality_child(seed, max_train, bs, bf16, run_seed=None):
+    "One seed card's recipe on the offline stand-in, in fp32 or bf16 (and `run_seed` for the card's seed), alone; prints its metrics."
     quiet()
     from xenc.data import find_data_dir
     from xenc.card.read import seed_card
@@ -259,26 +261,39 @@ def quality_child(seed, max_train, bs, bf16):
         r = build_recipe(seed_card(seed, os.environ.get("XENC_SEEDS_DIR")), offline=True, data_dir=find_data_dir(),
                          output_dir=out, max_train=max_train, max_eval=1000, batch_size=bs, device="cpu")
         r.config.bf16, r.config.save_strategy = bf16, "no"
+        if run_seed is not None: r.config.seed = run_seed      # the head's draw, the order, the dropout
         t = time.perf_counter()
         rep = run_recipe(r, Path(out) / "model", resume=False)
         print(json.dumps({"metrics": rep.reproduced.metrics, "seconds": time.perf_counter() - t}))
 
 def quality(args):
-    "bf16 against fp32 on the seed 000 (RTE) and 002 (SNLI) recipes, each run alone in a child process."
-    header("quality --max-train " + " ".join(map(str, args.max_train)) + f" --batch-size {args.batch_size}")
-    res = {}
-    for (seed, what), n in zip(QUALITY.items(), args.max_train):
-        for prec in ("fp32", "bf16"):
-            r = subprocess.run([sys.executable, __file__, "child", "--quality", seed, "--pairs", str(n), "--batch-size",
-                                str(args.batch_size)] + (["--bf16"] if prec == "bf16" else []), capture_output=True, text=True)
+    "bf16 against fp32 on the seed 000 (RTE) and 002 (SNLI) recipes, each run alone in a child process, per run seed."
+    header("quality --recipes " + " ".join(args.recipes) + " --max-train " + " ".join(map(str, args.max_train))
+           + f" --batch-size {args.batch_size}" + (" --seeds " + " ".join(map(str, args.seeds)) if args.seeds else ""))
+    res, seeds = {}, args.seeds or [None]
+    for seed, n in zip(args.recipes, args.max_train):
+        for s, prec in ((s, prec) for s in seeds for prec in ("fp32", "bf16")):
+            cmd = [sys.executable, __file__, "child", "--quality", seed, "--pairs", str(n), "--batch-size", str(args.batch_size)]
+            r = subprocess.run(cmd + (["--bf16"] if prec == "bf16" else []) + ([] if s is None else ["--run-seed", str(s)]),
+                               capture_output=True, text=True)
             if r.returncode: sys.exit(f"seed {seed} {prec} failed:\n{r.stderr[-3000:]}")
-            res[(seed, prec)] = json.loads(r.stdout.strip().splitlines()[-1]); print(f"# {seed} {prec}: {res[(seed, prec)]}", flush=True)
-    print("\n| seed card (stand-in) | metric | fp32 | bf16 | bf16 - fp32 |\n|---|---|---|---|---|")
-    for seed, what in QUALITY.items():
-        a, b = res[(seed, "fp32")], res[(seed, "bf16")]
-        for k in a["metrics"]:
-            print(f"| {seed} ({what}) | {k} | {a['metrics'][k]:.4f} | {b['metrics'][k]:.4f} | {b['metrics'][k] - a['metrics'][k]:+.4f} |")
-        print(f"| {seed} ({what}) | training + evaluation s | {a['seconds']:.0f} | {b['seconds']:.0f} | |")
+            res[(seed, s, prec)] = json.loads(r.stdout.strip().splitlines()[-1])
+            print(f"# {seed} run seed {s} {prec}: {res[(seed, s, prec)]}", flush=True)
+    print("\n| seed card (stand-in) | run seed | metric | fp32 | bf16 | bf16 - fp32 |\n|---|---|---|---|---|---|")
+    for seed in args.recipes:
+        what = QUALITY[seed]
+        for s in seeds:
+            a, b = res[(seed, s, "fp32")], res[(seed, s, "bf16")]
+            for k in a["metrics"]:
+                print(f"| {seed} ({what}) | {s or 'card'} | {k} | {a['metrics'][k]:.4f} | {b['metrics'][k]:.4f} | "
+                      f"{b['metrics'][k] - a['metrics'][k]:+.4f} |")
+            print(f"| {seed} ({what}) | {s or 'card'} | training + evaluation s | {a['seconds']:.0f} | {b['seconds']:.0f} | |")
+        if len(seeds) > 1:
+            for k in res[(seed, seeds[0], "fp32")]["metrics"]:
+                f, b = ([res[(seed, s, p)]["metrics"][k] for s in seeds] for p in ("fp32", "bf16"))
+                mf, mb = statistics.mean(f), statistics.mean(b)
+                print(f"| {seed} ({what}) | mean ± sd of {len(seeds)} | {k} | {mf:.4f} ± {statistics.stdev(f):.4f} | "
+                      f"{mb:.4f} ± {statistics.stdev(b):.4f} | {mb - mf:+.4f} |")
 
 class Symmetric:
     "Scores a pair as the mean of both orders: a similarity is symmetric, a cross-encoder reading [CLS] a [SEP] b [SEP] is not."
@@ -360,8 +375,11 @@ def main():
     ch.add_argument("--pairs", type=int, default=1920); ch.add_argument("--data", default="stsb")
     ch.add_argument("--breakdown", action="store_true")
     ch.add_argument("--quality", default=None); ch.add_argument("--bf16", action="store_true")
-    q = sub.add_parser("quality"); q.add_argument("--max-train", type=int, nargs=2, default=[2490, 4096])
+    q = sub.add_parser("quality"); q.add_argument("--max-train", type=int, nargs="+", default=[2490, 4096])
     q.add_argument("--batch-size", type=int, default=16)
+    q.add_argument("--recipes", nargs="+", choices=sorted(QUALITY), default=sorted(QUALITY), help="seed cards to compare")
+    q.add_argument("--seeds", type=int, nargs="+", default=None, help="run seeds (default: each card's own)")
+    ch.add_argument("--run-seed", type=int, default=None)
     ch.add_argument("--recipe-epochs", type=float, default=None)
     a = ap.parse_args()
     if a.cmd == "speed": speed(a)
@@ -369,7 +387,7 @@ def main():
     elif a.cmd == "test": test(a)
     elif a.cmd == "side": side(a)
     elif a.cmd == "quality": quality(a)
-    elif a.quality is not None: quality_child(a.quality, a.pairs, a.batch_size, a.bf16)
+    elif a.quality is not None: quality_child(a.quality, a.pairs, a.batch_size, a.bf16, a.run_seed)
     elif a.recipe_epochs is not None: seed003_child(a.which, a.recipe_epochs, a.batch_size)
     else: child(a.which, a.steps, a.batch_size, a.pairs, a.data, a.breakdown)
 

@@ -9,7 +9,7 @@ gpu cell; then checks that each gpu cell ran without an error and printed what t
 To cover another notebook, give its gpu cells a CPU switch read from XENC_GPU_CELLS_ON_CPU and add one entry to
 NOTEBOOKS; test_every_gpu_cell_is_covered fails until then.
 """
-import json, re
+import importlib.util, json, re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +35,11 @@ NOTEBOOKS += [
     GpuCells("nbs/tutorials/rerank_scifact.ipynb", r'>= table\.loc\["BM25"', prints="ndcg@10"),
 ]
 
-FLAG = re.compile(r"^\s*#\s*\|\s*(\S+)(.*)$")
-
-def directives(source:str) -> dict:
-    "The nbdev directives at the top of a cell: `#| gpu` -> {'gpu': ''}, `#| eval: false` -> {'eval:': 'false'}."
-    out = {}
-    for line in source.splitlines():
-        if not line.strip(): continue
-        m = FLAG.match(line)
-        if not m: break
-        out[m.group(1)] = m.group(2).strip()
-    return out
+# the directives as nbval reads them (nbs/conftest.py): `#| gpu` -> {'gpu': ''}, `#| eval: false` -> {'eval:': 'false'}
+_spec = importlib.util.spec_from_file_location("nbs_conftest", ROOT / "nbs" / "conftest.py")
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+directives = _conftest.cell_directives
 
 def cells_to_run(nb:dict, entry:GpuCells) -> list[tuple[bool, str]]:
     "(is a gpu cell, source) for the code cells run: the gpu cells, and the others but `skip`'s, `#| slow` and `#| eval: false`."

@@ -67,9 +67,13 @@ def written_attention(q, # queries `[B, heads, Tq, d]`
                       keep, # True where a key is a token, `[B, 1, 1, T]`
                       p:float=0.0, # dropout on the attention probabilities
                      ) -> torch.Tensor:
-    "Attention as matrix products, a masked softmax and `keep_mask`'s dropout."
-    scores = torch.matmul(q * q.shape[-1] ** -0.5, k.transpose(-1, -2))
-    probs = torch.softmax(scores.masked_fill(~keep, float("-inf")), -1)
+    "Attention as matrix products, a softmax and `keep_mask`'s dropout; the padding as a bias."
+    (B, heads, Tq, d), T = q.shape, k.shape[-2]
+    bias = torch.zeros(keep.shape, dtype=q.dtype, device=q.device).masked_fill_(~keep, -math.inf)
+    bias = bias.expand(B, heads, 1, T).reshape(B * heads, 1, T)
+    q, kt = q.reshape(B * heads, Tq, d), k.reshape(B * heads, T, d).transpose(1, 2)
+    scores = torch.baddbmm(bias, q, kt, alpha=d ** -0.5)          # bias + (q k^T) / sqrt(d)
+    probs = torch.softmax(scores.view(B, heads, Tq, T), -1)
     if not p: return torch.matmul(probs, v)
     probs = probs * keep_mask(probs.shape, p, probs.dtype, probs.device)
     return torch.matmul(probs, v) * keep_scale(p)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 
-from ..batches import epoch_batches
+from ..batches import TruncationCount, epoch_batches, tokenize_pairs
 from ..data import PairColumns, detect_columns
 from ..kernels import choose_attention
 from ..model import CrossEncoder, cpu_has_bf16, gpu_has_bf16, native_bf16
@@ -257,8 +257,7 @@ def probe_attention(c:TrainConfig, # the settled configuration (its precision)
     # (a listwise row holds a list of documents: its pairs are the query with each)
     pairs = [(q, d) for q, ds in zip(first[cols.texts[0]], first[cols.texts[1]])
              for d in (ds if isinstance(ds, list) else [ds])]
-    tok = model.tokenizer([q for q, _ in pairs], [d for _, d in pairs], truncation=True,
-                          max_length=model.max_length)
+    tok = tokenize_pairs(model.tokenizer, pairs, model.max_length, TruncationCount())  # as training
     T = max(map(len, tok["input_ids"]))
     cfg = model.model.config
     heads = cfg.num_attention_heads
