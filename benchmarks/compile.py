@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--child", default=None)
     a = ap.parse_args()
     if a.child: return child(a.child, a.steps[0], a.pairs)
+    if not 0 < a.steps[0] < a.steps[1]: sys.exit("--steps takes a short and a longer run, e.g. --steps 10 60")
     header(f"--steps {a.steps[0]} {a.steps[1]} --pairs {a.pairs}")
     secs = {}
     for mode in MODES:

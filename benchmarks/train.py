@@ -249,6 +249,7 @@ def side(args):
               f"{100 * gflop / x['seconds'] / peak[bf16]:.0f}% ({'bf16' if bf16 else 'fp32'}) | {x['dev']:.4f} | {x['test']:.4f} | {x['hwm_mb']:.0f} |")
 
 QUALITY = {"000": "RTE, 2 labels", "002": "SNLI"}
+QUALITY_PAIRS = {"000": 2490, "002": 4096}    # training pairs of each recipe by default: all of RTE, 4,096 of SNLI
 
 def quality_child(seed, max_train, bs, bf16, run_seed=None):
     "One seed card's recipe on the offline stand-in, in fp32 or bf16 (and `run_seed` for the card's seed), alone; prints its metrics."
@@ -268,15 +269,18 @@ def quality_child(seed, max_train, bs, bf16, run_seed=None):
 
 def quality(args):
     "bf16 against fp32 on the seed 000 (RTE) and 002 (SNLI) recipes, each run alone in a child process, per run seed."
-    header("quality --recipes " + " ".join(args.recipes) + " --max-train " + " ".join(map(str, args.max_train))
+    if args.max_train and len(args.max_train) != len(args.recipes):
+        sys.exit(f"--max-train gives {len(args.max_train)} sizes for {len(args.recipes)} recipes: one per recipe, in order")
+    sizes = args.max_train or [QUALITY_PAIRS[r] for r in args.recipes]
+    header("quality --recipes " + " ".join(args.recipes) + " --max-train " + " ".join(map(str, sizes))
            + f" --batch-size {args.batch_size}" + (" --seeds " + " ".join(map(str, args.seeds)) if args.seeds else ""))
     res, seeds = {}, args.seeds or [None]
-    for seed, n in zip(args.recipes, args.max_train):
+    for seed, n in zip(args.recipes, sizes):
         for s, prec in ((s, prec) for s in seeds for prec in ("fp32", "bf16")):
             cmd = [sys.executable, __file__, "child", "--quality", seed, "--pairs", str(n), "--batch-size", str(args.batch_size)]
             r = subprocess.run(cmd + (["--bf16"] if prec == "bf16" else []) + ([] if s is None else ["--run-seed", str(s)]),
                                capture_output=True, text=True)
-            if r.returncode: sys.exit(f"seed {seed} {prec} failed:\n{r.stderr[-3000:]}")
+            if r.returncode: sys.exit(f"seed card {seed}, run seed {s}, {prec} failed:\n{r.stderr[-3000:]}")
             res[(seed, s, prec)] = json.loads(r.stdout.strip().splitlines()[-1])
             print(f"# {seed} run seed {s} {prec}: {res[(seed, s, prec)]}", flush=True)
     print("\n| seed card (stand-in) | run seed | metric | fp32 | bf16 | bf16 - fp32 |\n|---|---|---|---|---|---|")
@@ -285,9 +289,9 @@ def quality(args):
         for s in seeds:
             a, b = res[(seed, s, "fp32")], res[(seed, s, "bf16")]
             for k in a["metrics"]:
-                print(f"| {seed} ({what}) | {s or 'card'} | {k} | {a['metrics'][k]:.4f} | {b['metrics'][k]:.4f} | "
+                print(f"| {seed} ({what}) | {'card' if s is None else s} | {k} | {a['metrics'][k]:.4f} | {b['metrics'][k]:.4f} | "
                       f"{b['metrics'][k] - a['metrics'][k]:+.4f} |")
-            print(f"| {seed} ({what}) | {s or 'card'} | training + evaluation s | {a['seconds']:.0f} | {b['seconds']:.0f} | |")
+            print(f"| {seed} ({what}) | {'card' if s is None else s} | training + evaluation s | {a['seconds']:.0f} | {b['seconds']:.0f} | |")
         if len(seeds) > 1:
             for k in res[(seed, seeds[0], "fp32")]["metrics"]:
                 f, b = ([res[(seed, s, p)]["metrics"][k] for s in seeds] for p in ("fp32", "bf16"))
@@ -375,7 +379,8 @@ def main():
     ch.add_argument("--pairs", type=int, default=1920); ch.add_argument("--data", default="stsb")
     ch.add_argument("--breakdown", action="store_true")
     ch.add_argument("--quality", default=None); ch.add_argument("--bf16", action="store_true")
-    q = sub.add_parser("quality"); q.add_argument("--max-train", type=int, nargs="+", default=[2490, 4096])
+    q = sub.add_parser("quality"); q.add_argument("--max-train", type=int, nargs="+", default=None,
+                   help="training pairs, one per recipe in order (default: 2490 for 000, 4096 for 002)")
     q.add_argument("--batch-size", type=int, default=16)
     q.add_argument("--recipes", nargs="+", choices=sorted(QUALITY), default=sorted(QUALITY), help="seed cards to compare")
     q.add_argument("--seeds", type=int, nargs="+", default=None, help="run seeds (default: each card's own)")

@@ -70,7 +70,7 @@ def written_attention(q, # queries `[B, heads, Tq, d]`
     "Attention as matrix products, a softmax and `keep_mask`'s dropout; the padding as a bias."
     (B, heads, Tq, d), T = q.shape, k.shape[-2]
     bias = torch.zeros(keep.shape, dtype=q.dtype, device=q.device).masked_fill_(~keep, -math.inf)
-    bias = bias.expand(B, heads, 1, T).reshape(B * heads, 1, T)
+    bias = bias.broadcast_to(B, heads, keep.shape[-2], T).reshape(B * heads, -1, T)
     q, kt = q.reshape(B * heads, Tq, d), k.reshape(B * heads, T, d).transpose(1, 2)
     scores = torch.baddbmm(bias, q, kt, alpha=d ** -0.5)          # bias + (q k^T) / sqrt(d)
     probs = torch.softmax(scores.view(B, heads, Tq, T), -1)
