@@ -9,9 +9,12 @@
         queries held out as dev) from the same fresh head (seed 12). Each model then reranks BM25's top --top-k of the
         dev queries (or, with --test, the 300 test queries), truncated and with windows (max). Prints training time,
         the ratio, nDCG@10, and nDCG@10 fused with BM25's score (z-scores, weight chosen on dev).
-    python benchmarks/rerank.py dev [--loss lambda] [--batch-size 4] [--epochs 1] [--lr 3e-5] [--max-length 128]
+    python benchmarks/rerank.py dev [--loss lambda] [--batch-size 4] [--epochs 1] [--lr 3e-5] [--max-length 128] [--titles N]
         One recipe in xenc only, for choosing a recipe on dev: train as in `compare`, then rerank BM25's top --top-k
-        of the 100 dev queries at --eval-max-length (truncated); nDCG@10 alone and fused with BM25 (weights 0.25..2).
+        of the 100 dev queries at --eval-max-length (truncated); nDCG@10 alone and fused with BM25 (weights 0.25..2),
+        and the seconds reranking took. --titles N adds N pseudo-queries drawn from the corpus (a title as a query for
+        its abstract, `xenc.apps.rerank.title_queries`; N past the corpus size: all), mined as the claims are.
+        The README's recipe: dev --loss mnrl --batch-size 8 --lr 1e-4 --bf16 --titles 2000 --top-k 100 --eval-max-length 128
     python benchmarks/rerank.py score --model runs/scifact-compare/xenc [--top-k 30] [--test] [--truncate-only]
         A saved reranker on the dev queries (or, with --test, on test): BM25's top --top-k, truncated and with windows (max),
         each alone and fused with BM25 (weights 0.25 to 2).
@@ -52,15 +55,22 @@ def first_stages(args):
     t = time.perf_counter(); dense = DenseRetriever(test.corpus)
     row(f"dense: all-MiniLM-L6-v2 bi-encoder ({time.perf_counter() - t:.0f} s to embed the corpus)", evaluate_run(dense.search(test.queries, 100), test.qrels))
 
-def mined_data(loss, neg, train):
+def title_rows(corpus, n, neg, seed=SEED):
+    "Pseudo-queries from the corpus itself (`title_queries`): a title as a query for its body, BM25 negatives among the bodies."
+    from xenc.apps.rerank import BM25, Beir, mine_hard_negatives, title_queries
+    pseudo = title_queries(Beir(corpus, {}, {}), n, seed)
+    return mine_hard_negatives(BM25(pseudo.corpus), pseudo, num_negatives=neg, range_max=30)
+
+def mined_data(loss, neg, train, titles=0):
     from xenc.apps.rerank import BM25, mine_hard_negatives, mined_columns, mined_lists, mined_pairs
     rows = mine_hard_negatives(BM25(train.corpus), train, num_negatives=neg, range_max=30)
+    if titles: rows += title_rows(train.corpus, titles, neg)
     return {"bce": mined_pairs, "lambda": mined_lists}.get(loss, lambda r: mined_columns(r, neg))(rows)
 
 def train_child(args):
     "Train one contender alone in this process; save the model; print seconds and peak RSS."
     train, _, _ = splits()
-    with warnings.catch_warnings(): warnings.simplefilter("ignore"); data = mined_data(args.loss, args.negatives, train)
+    with warnings.catch_warnings(): warnings.simplefilter("ignore"); data = mined_data(args.loss, args.negatives, train, args.titles)
     from xenc.model import offline_base_model
     torch.manual_seed(SEED)
     if args.which == "sentence-transformers":
@@ -94,7 +104,9 @@ def score(folder, split, top_k, max_length, windows=(None, "max")):
     model.max_length = max_length   # sentence-transformers saves its training max_length as the tokenizer's limit; BERT reads 512 positions
     out = {"bm25": evaluate_run(run, split.qrels)["ndcg@10"]}
     for name, win in [("truncate" if w is None else "windows", w) for w in windows]:
-        with warnings.catch_warnings(): warnings.simplefilter("ignore"); ce = rerank(model, split, run, top_k=top_k, windows=win)
+        t = time.perf_counter()
+        with warnings.catch_warnings(): warnings.simplefilter("ignore"); ce = rerank(model, split, run, top_k=top_k, windows=win, show_progress_bar=False)
+        out[f"{name} s"] = time.perf_counter() - t
         out[name] = evaluate_run(ce, split.qrels)["ndcg@10"]
         out.update({f"{name}+bm25 w={w}": evaluate_run(fuse_runs(run, ce, top_k, w), split.qrels)["ndcg@10"] for w in (0.25, 0.5, 1, 2)})
     return out
@@ -102,7 +114,7 @@ def score(folder, split, top_k, max_length, windows=(None, "max")):
 def train_in_child(args, which, out):
     "Train `which` (sentence-transformers or xenc) with this run's recipe, alone in a child process; its JSON result."
     flags = ["--which", which, "--out", out, "--loss", args.loss, "--epochs", str(args.epochs), "--lr", str(args.lr), "--max-length", str(args.max_length),
-             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler] + ["--bf16"] * args.bf16
+             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler, "--titles", str(args.titles)] + ["--bf16"] * args.bf16
     r = subprocess.run([sys.executable, __file__, "train-child", *flags], capture_output=True, text=True)
     if r.returncode: sys.exit(f"{which} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -162,6 +174,7 @@ def main():
         s.add_argument("--eval-max-length", type=int, default=256)
         s.add_argument("--test", action="store_true"); s.add_argument("--save", default="runs/scifact-compare")
         s.add_argument("--which"); s.add_argument("--out"); s.add_argument("--bf16", action="store_true")
+        s.add_argument("--titles", type=int, default=0)
     s = sub.add_parser("score"); s.add_argument("--model", required=True); s.add_argument("--top-k", type=int, default=30)
     s.add_argument("--eval-max-length", type=int, default=256); s.add_argument("--test", action="store_true")
     s.add_argument("--truncate-only", action="store_true")

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['BeirError', 'joined_text', 'Beir', 'read_qrels', 'checked_beir', 'load_beir', 'FirstStage', 'DenseRetriever',
-           'mined_pairs', 'mined_lists', 'split_queries']
+           'mined_pairs', 'mined_lists', 'mined_columns', 'split_queries', 'beir_slice', 'per_query_metrics',
+           'evaluate_run']
 
 # %% ../../nbs/09a_beir.ipynb #055e3398
 import importlib
@@ -19,6 +20,7 @@ import numpy as np
 from datasets import Dataset
 
 from ..data import hub_allowed
+from ..evaluation import query_metrics, trec_ranking
 
 # %% ../../nbs/09a_beir.ipynb #1bcd2969
 class BeirError(ValueError):
@@ -209,6 +211,20 @@ def mined_lists(rows:list[dict], # from `mine_hard_negatives`
                               "docs": [[r["positive"], *r["negatives"]] for r in rows],
                               "labels": [[1.0] + [0.0] * len(r["negatives"]) for r in rows]})
 
+# %% ../../nbs/09a_beir.ipynb #c01a5e7b
+def mined_columns(rows:list[dict], # from `mine_hard_negatives`
+                  n:int, # negative columns; rows with fewer negatives are dropped (counted)
+                 ) -> Dataset:
+    "Columns for in-batch/contrastive losses (MNRL): `query, positive, negative_1..n`."
+    full = [r for r in rows if len(r["negatives"]) >= n]
+    if len(full) < len(rows):
+        warnings.warn(f"{len(rows) - len(full)} of {len(rows)} rows have fewer than {n} negatives: "
+                      f"dropped.", stacklevel=2)
+    cols = {"query": [r["query"] for r in full], "positive": [r["positive"] for r in full]}
+    return Dataset.from_dict({**cols,
+                              **{f"negative_{j + 1}": [r["negatives"][j] for r in full]
+                                 for j in range(n)}})
+
 # %% ../../nbs/09a_beir.ipynb #421d7330
 def split_queries(beir:Beir, # the split to divide (e.g. train)
                   n:int, # queries held out
@@ -220,3 +236,46 @@ def split_queries(beir:Beir, # the split to divide (e.g. train)
     part = lambda keep: Beir(beir.corpus, {q: beir.queries[q] for q in keep},
                              {q: beir.qrels[q] for q in keep})
     return part(qs[n:]), part(qs[:n])
+
+# %% ../../nbs/09a_beir.ipynb #8564254f
+def beir_slice(beir:Beir, # the split to cut
+               n_queries:int|None=None, # queries kept, drawn at random (None: all)
+               # documents kept: the judged ones, then random others up to this many (None: all)
+               n_docs:int|None=None,
+               seed:int=0, # the draw
+              ) -> Beir:
+    "A smaller collection with the same judgements for the queries it keeps."
+    rng = random.Random(seed)
+    qs = sorted(beir.qrels)
+    if n_queries is not None and n_queries < len(qs): qs = sorted(rng.sample(qs, n_queries))
+    judged = {d for q in qs for d in beir.qrels[q]}
+    others = sorted(set(beir.corpus) - judged)
+    keep = (judged
+            | set(rng.sample(others,
+                             min(len(others), max(0, (n_docs or len(beir.corpus)) - len(judged))))))
+    return Beir({d: t for d, t in beir.corpus.items() if d in keep},
+                {q: beir.queries[q] for q in qs}, {q: beir.qrels[q] for q in qs})
+
+# %% ../../nbs/09a_beir.ipynb #41768ecc
+def per_query_metrics(run:dict, # query id -> {doc id: score}
+                      qrels:dict, # query id -> {doc id: grade}
+                      k:int=10, # the cut-off of nDCG and MRR
+                      recall_k:int=100, # the cut-off of recall
+                     ) -> dict:
+    ("query id -> its metrics, for every judged query (one missing from `run` scores 0, with a "
+     "counted warning).")
+    missing = sum(q not in run for q in qrels)
+    if missing:
+        warnings.warn(f"{missing} of {len(qrels)} judged queries are not in the run: they score 0.",
+                      stacklevel=2)
+    return {q: query_metrics(trec_ranking(run.get(q, {})), rels, k, recall_k)
+            for q, rels in qrels.items()}
+
+def evaluate_run(run:dict, # query id -> {doc id: score}
+                 qrels:dict, # query id -> {doc id: grade}
+                 k:int=10, # the cut-off of nDCG and MRR
+                 recall_k:int=100, # the cut-off of recall
+                ) -> dict:
+    "The mean of each metric over the judged queries."
+    per = per_query_metrics(run, qrels, k, recall_k)
+    return {m: float(np.mean([v[m] for v in per.values()])) for m in next(iter(per.values()))}
