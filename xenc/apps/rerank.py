@@ -128,6 +128,7 @@ def title_queries(beir:Beir, # a collection whose documents have titles
                  ) -> Beir:
     ("Pseudo-queries from the corpus: a document's title as a query, its body (titles taken off "
      "every document) the one relevant answer.")
+    if n is not None and n < 0: raise BeirError(f"n={n}: ask for 0 or more titles (None: all).")
     ids = sorted(d for d, c in beir.corpus.items()
                  if (c.get("title") or "").strip() and (c.get("text") or "").strip())
     if not ids:
