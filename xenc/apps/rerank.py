@@ -14,7 +14,6 @@ import random
 import warnings
 
 import numpy as np
-from datasets import Dataset
 from torch import nn
 
 from xenc.apps.beir import (
