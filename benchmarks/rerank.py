@@ -3,17 +3,21 @@
     python benchmarks/rerank.py first-stages
         SciFact test: BM25 (bm25s; Porter stemming, then none; k1 0.9, b 0.4) and the offline base model as a dense
         bi-encoder, each retrieving 100 per query: nDCG@10, MRR@10, Recall@100, MAP.
-    python benchmarks/rerank.py compare [--loss bce] [--epochs 1] [--lr 3e-5] [--max-length 128] [--bf16] [--test]
+    python benchmarks/rerank.py compare [--loss bce] [--epochs 1] [--lr 3e-5] [--max-length 128] [--bf16] [--test] [--truncate-only]
         One reranker recipe trained twice, alone in a child process each: sentence-transformers' CrossEncoderTrainer
         (the reference) and xenc.train, on the same mined data (BM25 hard negatives of SciFact train, 100 train
         queries held out as dev) from the same fresh head (seed 12). Each model then reranks BM25's top --top-k of the
         dev queries (or, with --test, the 300 test queries), truncated and with windows (max). Prints training time,
         the ratio, nDCG@10, and nDCG@10 fused with BM25's score (z-scores, weight chosen on dev).
-    python benchmarks/rerank.py dev [--loss lambda] [--batch-size 4] [--epochs 1] [--lr 3e-5] [--max-length 128] [--titles N]
+    python benchmarks/rerank.py dev [--loss lambda] [--batch-size 4] [--epochs 1] [--lr 3e-5] [--max-length 128] [--titles N] [--mine-range 30] [--mine-sampling top]
         One recipe in xenc only, for choosing a recipe on dev: train as in `compare`, then rerank BM25's top --top-k
         of the 100 dev queries at --eval-max-length (truncated); nDCG@10 alone and fused with BM25 (weights 0.25..2),
         and the seconds reranking took. --titles N adds N pseudo-queries drawn from the corpus (a title as a query for
         its abstract, `xenc.apps.rerank.title_queries`; N past the corpus size: all), mined as the claims are.
+        --mine-range K takes negatives from BM25's top K (30); --mine-sampling random draws them among those that pass
+        the margin guard instead of taking the hardest.
+        --teacher hybrid --loss listnet grades each row's documents by a hybrid teacher (z(BM25) + z(the base model as a
+        bi-encoder) over the query's BM25 top 100, the positive one above the best negative) and trains on those grades.
         The README's recipe: dev --loss mnrl --batch-size 8 --lr 1e-4 --bf16 --titles 2000 --top-k 100 --eval-max-length 128
     python benchmarks/rerank.py score --model runs/scifact-compare/xenc [--top-k 30] [--test] [--truncate-only]
         A saved reranker on the dev queries (or, with --test, on test): BM25's top --top-k, truncated and with windows (max),
@@ -55,29 +59,67 @@ def first_stages(args):
     t = time.perf_counter(); dense = DenseRetriever(test.corpus)
     row(f"dense: all-MiniLM-L6-v2 bi-encoder ({time.perf_counter() - t:.0f} s to embed the corpus)", evaluate_run(dense.search(test.queries, 100), test.qrels))
 
-def title_rows(corpus, n, neg, seed=SEED):
+def title_rows(corpus, n, neg, seed=SEED, teacher=False, **mining):
     "Pseudo-queries from the corpus itself (`title_queries`): a title as a query for its body, BM25 negatives among the bodies."
-    from xenc.apps.rerank import BM25, Beir, mine_hard_negatives, title_queries
+    from xenc.apps.rerank import BM25, Beir, title_queries
     pseudo = title_queries(Beir(corpus, {}, {}), n, seed)
-    return mine_hard_negatives(BM25(pseudo.corpus), pseudo, num_negatives=neg, range_max=30)
+    bm25 = BM25(pseudo.corpus)
+    rows = mined(bm25, pseudo, neg, **mining)
+    return hybrid_labels(rows, bm25, pseudo.corpus) if teacher else rows
 
-def mined_data(loss, neg, train, titles=0):
-    from xenc.apps.rerank import BM25, mine_hard_negatives, mined_columns, mined_lists, mined_pairs
-    rows = mine_hard_negatives(BM25(train.corpus), train, num_negatives=neg, range_max=30)
-    if titles: rows += title_rows(train.corpus, titles, neg)
-    return {"bce": mined_pairs, "lambda": mined_lists}.get(loss, lambda r: mined_columns(r, neg))(rows)
+def mined(bm25, beir, neg, range_max=30, sampling="top"):
+    "BM25 negatives from the top range_max that pass the margin guard: the hardest `neg`, or (sampling random) `neg` drawn among them."
+    import random
+    from xenc.apps.rerank import mine_hard_negatives
+    if sampling == "top": return mine_hard_negatives(bm25, beir, num_negatives=neg, range_max=range_max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore"); rows = mine_hard_negatives(bm25, beir, num_negatives=range_max, range_max=range_max)
+    rng = random.Random(SEED)
+    for r in rows:
+        keep = rng.sample(range(len(r["negative_ids"])), min(neg, len(r["negative_ids"])))
+        r["negative_ids"], r["negatives"] = [r["negative_ids"][i] for i in keep], [r["negatives"][i] for i in keep]
+    return rows
+
+def hybrid_labels(rows, bm25, corpus, depth=100):
+    """A hybrid teacher's grades for each row's [positive, *negatives]: z(BM25) + z(dense), both z-scored over BM25's top
+    `depth` for the query (the dense first stage is the offline base model as a bi-encoder); the judged positive is raised
+    to one above the best negative. Stored in each row as "labels"."""
+    import numpy as np
+    from xenc.apps.rerank import DenseRetriever
+    dense = DenseRetriever(corpus)
+    cos = (dense.embeddings @ dense._embed([r["query"] for r in rows]).T).T.numpy()   # every query at once
+    for r, sd in zip(rows, cos):
+        sb = bm25.scores(r["query"])
+        top = np.argpartition(-sb, depth - 1)[:depth]
+        t = (sb - sb[top].mean()) / (sb[top].std() + 1e-9) + (sd - sd[top].mean()) / (sd[top].std() + 1e-9)
+        y = [float(t[bm25.row[d]]) for d in [r["positive_id"], *r["negative_ids"]]]
+        r["labels"] = [max(y[0], max(y[1:], default=y[0]) + 1), *y[1:]]
+    return rows
+
+def mined_data(loss, neg, train, titles=0, range_max=30, sampling="top", teacher=False):
+    from datasets import Dataset
+    from xenc.apps.rerank import BM25, mined_columns, mined_lists, mined_pairs
+    mining = dict(range_max=range_max, sampling=sampling)
+    bm25 = BM25(train.corpus)
+    rows = mined(bm25, train, neg, **mining)
+    if teacher: rows = hybrid_labels(rows, bm25, train.corpus)
+    if titles: rows += title_rows(train.corpus, titles, neg, teacher=teacher, **mining)
+    if teacher:
+        return Dataset.from_dict({"query": [r["query"] for r in rows], "docs": [[r["positive"], *r["negatives"]] for r in rows],
+                                  "labels": [r["labels"] for r in rows]})
+    return {"bce": mined_pairs, "lambda": mined_lists, "listnet": mined_lists}.get(loss, lambda r: mined_columns(r, neg))(rows)
 
 def train_child(args):
     "Train one contender alone in this process; save the model; print seconds and peak RSS."
     train, _, _ = splits()
-    with warnings.catch_warnings(): warnings.simplefilter("ignore"); data = mined_data(args.loss, args.negatives, train, args.titles)
+    with warnings.catch_warnings(): warnings.simplefilter("ignore"); data = mined_data(args.loss, args.negatives, train, args.titles, args.mine_range, args.mine_sampling, args.teacher == "hybrid")
     from xenc.model import offline_base_model
     torch.manual_seed(SEED)
     if args.which == "sentence-transformers":
         from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
         from sentence_transformers.cross_encoder import losses as L
         model = CrossEncoder(str(offline_base_model()), num_labels=1, max_length=args.max_length, device="cpu")
-        loss = {"bce": L.BinaryCrossEntropyLoss, "mnrl": L.MultipleNegativesRankingLoss, "lambda": L.LambdaLoss}[args.loss](model)
+        loss = {"bce": L.BinaryCrossEntropyLoss, "mnrl": L.MultipleNegativesRankingLoss, "lambda": L.LambdaLoss, "listnet": L.ListNetLoss}[args.loss](model)
         targs = CrossEncoderTrainingArguments(output_dir=args.out + "-tmp", per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs,
                                               learning_rate=args.lr, warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no",
                                               report_to="none", disable_tqdm=True, use_cpu=True, bf16=args.bf16)
@@ -85,10 +127,10 @@ def train_child(args):
         model.save_pretrained(args.out)
     else:
         from xenc import CrossEncoder, TrainConfig, train
-        from xenc.listwise import LambdaLoss
+        from xenc.listwise import LambdaLoss, ListNetLoss
         from xenc.losses import BinaryCrossEntropyLoss, MultipleNegativesRankingLoss
         model = CrossEncoder(offline_base_model(), num_labels=1, max_length=args.max_length)
-        loss = {"bce": BinaryCrossEntropyLoss, "mnrl": MultipleNegativesRankingLoss, "lambda": LambdaLoss}[args.loss](model)
+        loss = {"bce": BinaryCrossEntropyLoss, "mnrl": MultipleNegativesRankingLoss, "lambda": LambdaLoss, "listnet": ListNetLoss}[args.loss](model)
         cfg = TrainConfig(output_dir=args.out + "-tmp", per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs, learning_rate=args.lr,
                           warmup_ratio=0.1, seed=SEED, logging_steps=50, save_strategy="no", disable_tqdm=True, batch_sampler=args.sampler, bf16=args.bf16)
         t = time.perf_counter(); train(model, cfg, data, loss=loss); secs = time.perf_counter() - t
@@ -114,7 +156,8 @@ def score(folder, split, top_k, max_length, windows=(None, "max")):
 def train_in_child(args, which, out):
     "Train `which` (sentence-transformers or xenc) with this run's recipe, alone in a child process; its JSON result."
     flags = ["--which", which, "--out", out, "--loss", args.loss, "--epochs", str(args.epochs), "--lr", str(args.lr), "--max-length", str(args.max_length),
-             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler, "--titles", str(args.titles)] + ["--bf16"] * args.bf16
+             "--batch-size", str(args.batch_size), "--negatives", str(args.negatives), "--sampler", args.sampler, "--titles", str(args.titles),
+             "--mine-range", str(args.mine_range), "--mine-sampling", args.mine_sampling, "--teacher", args.teacher] + ["--bf16"] * args.bf16
     r = subprocess.run([sys.executable, __file__, "train-child", *flags], capture_output=True, text=True)
     if r.returncode: sys.exit(f"{which} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -125,7 +168,8 @@ def compare(args):
     for which in ("sentence-transformers", "xenc"):
         out = str(Path(args.save) / which)
         res[which] = train_in_child(args, which, out)
-        res[which].update(score(out, test if args.test else dev, args.top_k, args.eval_max_length))
+        res[which].update(score(out, test if args.test else dev, args.top_k, args.eval_max_length,
+                                windows=(None,) if args.truncate_only else (None, "max")))
         print(f"# {which}: {json.dumps(res[which])}", flush=True)
     ref, x = res["sentence-transformers"], res["xenc"]
     keys = [k for k in x if k not in ("seconds", "rows", "hwm_mb") and not k.endswith(" s")]   # nDCG@10 columns
@@ -168,14 +212,17 @@ def main():
     sub.add_parser("first-stages")
     for name in ("compare", "train-child", "dev"):
         s = sub.add_parser(name)
-        s.add_argument("--loss", default="bce", choices=["bce", "mnrl", "lambda"]); s.add_argument("--epochs", type=float, default=1.0)
+        s.add_argument("--loss", default="bce", choices=["bce", "mnrl", "lambda", "listnet"]); s.add_argument("--epochs", type=float, default=1.0)
         s.add_argument("--lr", type=float, default=3e-5); s.add_argument("--max-length", type=int, default=128)
         s.add_argument("--batch-size", type=int, default=16); s.add_argument("--negatives", type=int, default=7)
         s.add_argument("--sampler", default="batch_sampler"); s.add_argument("--top-k", type=int, default=20)
         s.add_argument("--eval-max-length", type=int, default=256)
         s.add_argument("--test", action="store_true"); s.add_argument("--save", default="runs/scifact-compare")
         s.add_argument("--which"); s.add_argument("--out"); s.add_argument("--bf16", action="store_true")
-        s.add_argument("--titles", type=int, default=0)
+        s.add_argument("--titles", type=int, default=0); s.add_argument("--mine-range", type=int, default=30)
+        s.add_argument("--mine-sampling", default="top", choices=["top", "random"])
+        s.add_argument("--teacher", default="none", choices=["none", "hybrid"])
+        s.add_argument("--truncate-only", action="store_true")
     s = sub.add_parser("score"); s.add_argument("--model", required=True); s.add_argument("--top-k", type=int, default=30)
     s.add_argument("--eval-max-length", type=int, default=256); s.add_argument("--test", action="store_true")
     s.add_argument("--truncate-only", action="store_true")

@@ -71,10 +71,25 @@ def test_lambda_loss(models, scheme, kw):
 
 @pytest.mark.parametrize("name,kw", [("RankNetLoss", {}), ("RankNetLoss", {"k": 2}), ("ListNetLoss", {}), ("ListMLELoss", {}),
                                      ("ListMLELoss", {"respect_input_order": False}), ("PListMLELoss", {}),
-                                     ("PListMLELoss", {"respect_input_order": False, "mini_batch_size": 3})])
+                                     ("PListMLELoss", {"respect_input_order": False, "mini_batch_size": 3}),
+                                     ("ADRMSELoss", {}), ("ADRMSELoss", {"alpha": 2.5, "mini_batch_size": 3})])
 def test_listwise(models, name, kw):
     if models[2] != 1: pytest.skip("1-label loss")
     check(models, name, [Q[:3], DOCS], GRADES, **kw)
+
+def test_adrmse_with_tied_grades_and_its_gradients(models):
+    "Tied grades share their average rank in both; the gradients equal the reference's too."
+    ours, ref, n = models
+    if n != 1: pytest.skip("1-label loss")
+    from sentence_transformers.cross_encoder import losses as S
+    tied = [torch.tensor([1.0, 1.0, 0.0]), torch.tensor([0.0, 0.0]), torch.tensor([2.0, 0.5, 2.0, 0.5])]
+    check(models, "ADRMSELoss", [Q[:3], DOCS], tied)
+    ours.zero_grad(); ref.zero_grad()
+    X.ADRMSELoss(ours)([Q[:3], DOCS], GRADES).backward()
+    S.ADRMSELoss(ref)([Q[:3], DOCS], GRADES).backward()
+    g = lambda m: torch.cat([p.grad.view(-1) for p in m.parameters() if p.grad is not None])
+    assert g(ours).abs().sum() > 0 and torch.allclose(g(ours), g(ref), atol=1e-6, rtol=0)
+    ours.zero_grad(); ref.zero_grad()
 
 def test_cached_gradients_equal_plain(models):
     "GradCache: the same loss and parameter gradients as the plain loss, holding one mini-batch of activations at a time."

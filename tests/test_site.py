@@ -67,7 +67,7 @@ def test_link_checker_finds_a_broken_link(tmp_path):
 # a module and the page, or pages, that document it (an under-the-hood chapter may export into a core chapter's module)
 PAGES = {"data": "data", "files": "files", "batches": "batches", "fmt": "fmt", "model": ("model", "predict", "unpadded"),
          "predict": "predict", "unpadded": "unpadded", "losses": ("losses", "listwise"),
-         "listwise": "listwise", "training.loop": "loop", "training.checks": "checks", "training.runs": "runs",
+         "listwise": ("listwise", "adrmse"), "training.loop": "loop", "training.checks": "checks", "training.runs": "runs",
          "training.scale": "scale", "training.trainer": "trainer", "evaluation": "evaluation", "card.repair": "card_repair",
          "card.read": "card_read", "card.write": "card_write", "card.build": "card_build", "tools.recipe": "recipe",
          "tools.reproduce": "reproduce", "exercises": ("exercises", "more_checks"), "apps.distill": "distill",
