@@ -21,7 +21,7 @@ class ListwiseLoss(CrossEncoderLoss):
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                 ):
         super().__init__(model, activation_fn)
         self.mini_batch_size = mini_batch_size
@@ -112,7 +112,7 @@ class PListMLELoss(ListwiseLoss):
                  model:CrossEncoder, # the `CrossEncoder` to train
                  lambda_weight:nn.Module|None=PListMLELambdaWeight(), # None: plain ListMLE
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                  respect_input_order:bool=True, # break label ties by input order
                 ):
         super().__init__(model, activation_fn, mini_batch_size)
@@ -136,7 +136,7 @@ class ListMLELoss(PListMLELoss):
     def __init__(self,
                  model:CrossEncoder, # the `CrossEncoder` to train
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                  respect_input_order:bool=True, # break label ties by input order
                 ):
         super().__init__(model, None, activation_fn, mini_batch_size, respect_input_order)
@@ -240,7 +240,7 @@ management},
                  eps:float=1e-10, # added inside logarithms, for stability
                  reduction_log:str="binary", # `binary` (log2) or `natural` (ln), pairwise
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                 ):
         super().__init__(model, activation_fn, mini_batch_size)
         if reduction_log not in ("binary", "natural"):
@@ -272,7 +272,7 @@ pages={89--96}, year={2005}
                  eps:float=1e-10, # added inside logarithms, for stability
                  reduction_log:str="binary", # `binary` (log2) or `natural` (ln), pairwise
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                 ):
         super().__init__(model, NoWeightingScheme(), k, sigma, eps, reduction_log, activation_fn,
                          mini_batch_size)
@@ -336,15 +336,18 @@ class ADRMSELoss(ListwiseLoss):
 Passage Re-ranking},
     author={Schlatt, Ferdinand and Fr{\\"o}be, Maik and Scells, Harrisen and Zhuang, Shengyao and \
 Koopman, Bevan and Zuccon, Guido and Stein, Benno and Potthast, Martin and Hagen, Matthias},
-    booktitle={Advances in Information Retrieval (ECIR 2025)}, year={2025}
+    booktitle={Advances in Information Retrieval (ECIR 2025)}, year={2025},
+    doi={10.1007/978-3-031-88714-7_31}
 }"""
     def __init__(self,
                  model, # the 1-label `CrossEncoder` to train
                  alpha:float=1.0, # ApproxRank's sharpness
                  activation_fn:nn.Module|None=nn.Identity(), # applied to the logits first
-                 mini_batch_size:int|None=None, # pairs per forward pass (None: all at once)
+                 mini_batch_size:int|None=None, # pairs per forward pass (None: as many as queries)
                 ):
         super().__init__(model, activation_fn, mini_batch_size)
         self.alpha = alpha
-    def loss_from_matrices(self, logits, y, mask): return adr_mse(logits, y, mask, self.alpha)
-    def get_config_dict(self): return {"alpha": self.alpha, **super().get_config_dict()}
+    def loss_from_matrices(self, logits, y, mask):
+        return adr_mse(logits, y, mask, self.alpha)
+    def get_config_dict(self):
+        return {"alpha": self.alpha, **super().get_config_dict()}
