@@ -91,7 +91,8 @@ def hybrid_labels(rows, bm25, corpus, depth=100):
     for r, sd in zip(rows, cos):
         sb = bm25.scores(r["query"])
         top = np.argpartition(-sb, depth - 1)[:depth]
-        t = (sb - sb[top].mean()) / (sb[top].std() + 1e-9) + (sd - sd[top].mean()) / (sd[top].std() + 1e-9)
+        z = lambda s: (s - s[top].mean()) / (s[top].std() + 1e-9)    # z-scored over BM25's top `depth`
+        t = z(sb) + z(sd)
         y = [float(t[bm25.row[d]]) for d in [r["positive_id"], *r["negative_ids"]]]
         r["labels"] = [max(y[0], max(y[1:], default=y[0]) + 1), *y[1:]]
     return rows
