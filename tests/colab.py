@@ -21,8 +21,10 @@ def settings() -> dict:
     cfg = configparser.ConfigParser(delimiters=["="]); cfg.read(ROOT / "settings.ini", encoding="utf-8")
     return dict(cfg["DEFAULT"])
 
+EXTRAS = "colab"   # setup.py's extra for the notebooks: offline, rerank and onnx
+
 def install_source(s:dict) -> str:
-    spec = f'"xenc[offline,rerank] @ git+{s["git_url"]}@{s["branch"]}"'
+    spec = f'"xenc[{EXTRAS}] @ git+{s["git_url"]}@{s["branch"]}"'
     return f"#| hide\n{INSTALL_NOTE}\n{COLAB_GUARD} {spec}\n{INSTALL_CHECK}"
 
 def badge_url(s:dict, nb:Path) -> str:

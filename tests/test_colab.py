@@ -21,11 +21,11 @@ HUB_SWITCHES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 @pytest.fixture(scope="module")
 def colab_python(tmp_path_factory):
-    "A fresh environment with what the install cell installs (xenc[offline,rerank], torch first) and IPython, as on Colab; no dev extra."
+    "A fresh environment with what the install cell installs (xenc[colab], torch first) and IPython, as on Colab; no dev extra."
     venv = tmp_path_factory.mktemp("colab") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py, env = venv / "bin" / "python", {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    for args in (["torch==2.13.0"], [f"xenc[offline,rerank] @ {colab.ROOT.as_uri()}", "ipython"]):
+    for args in (["torch==2.13.0"], [f"xenc[{colab.EXTRAS}] @ {colab.ROOT.as_uri()}", "ipython"]):
         r = subprocess.run([str(py), "-m", "pip", "install", "-q", *args], capture_output=True, text=True, env=env, timeout=1200)
         assert r.returncode == 0, r.stderr[-3000:]
     r = subprocess.run([str(py), "-c", "import importlib.util as u; print(*[m for m in ('nbdev', 'execnb', 'nbval', 'pytest') if u.find_spec(m)])"],
@@ -48,7 +48,7 @@ def test_first_cells_run_with_the_install_cells_packages_only(colab_python, tmp_
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     s = colab.settings()
-    assert f"pip install -q xenc[offline,rerank] @ git+{s['git_url']}@{s['branch']}" in r.stdout, r.stdout[-2000:]
+    assert f"pip install -q xenc[{colab.EXTRAS}] @ git+{s['git_url']}@{s['branch']}" in r.stdout, r.stdout[-2000:]
     if out["error"]:       # this machine cannot reach the hub: a cell may stop there (on Colab it loads), nowhere else
         kind, msg = out["error"]
         ours = kind in ("PairDataError", "ReproduceError", "BeirError") and "allow the hub to load" in msg

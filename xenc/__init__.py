@@ -10,6 +10,7 @@ from .data import load_benchmark, load_pairs
 from .model import CrossEncoder, offline_base_model
 from . import unpadded  # gives CrossEncoder its fast forward (chapter 01b)
 from .predict import fit_linear_head  # (defining it attaches CrossEncoder.predict and .rank)
+from . import ship  # gives CrossEncoder its ONNX backend and export_onnx (chapter 10)
 from .losses import (BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss,
                      MultipleNegativesRankingLoss)
 from .training.trainer import TrainConfig, TrainResult, train

@@ -20,12 +20,18 @@ from .model import CrossEncoder, check_pairs
 # %% ../nbs/01a_predict.ipynb #b75c31c2
 @patch
 def _logits(self:CrossEncoder, batch) -> torch.Tensor:
-    "fp32 logits of one batch, at the chosen precision, by `forward`'s path."
+    "fp32 logits of one batch, at the chosen precision, by `forward`'s path; never with dropout."
+    if self._onnx is not None: return self._onnx.logits(batch)   # backend="onnx" (chapter 10)
     model = self._int8 if self.precision == "int8" else self.model
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
     ctx = torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
+    was = model.training
+    model.eval()        # a model left in training mode predicts the same
     # the class's forward: under DDP, the instance's own goes through DDP
-    with torch.inference_mode(), ctx: out = CrossEncoder.forward(self, batch, model, packed=False)
+    try:
+        with torch.inference_mode(), ctx:
+            out = CrossEncoder.forward(self, batch, model, packed=False)
+    finally: model.train(was)
     return out.float()
 
 # %% ../nbs/01a_predict.ipynb #23cd470f

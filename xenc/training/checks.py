@@ -29,6 +29,10 @@ def check_config(c:TrainConfig, # the configuration
                  has_eval:bool, # whether an evaluation set or evaluators are given
                 ):
     "Raise `TrainConfigError` for a config that cannot work on this model, machine and data."
+    if model.backend != "torch":
+        raise TrainConfigError(f"this model predicts with backend={model.backend!r}, an exported "
+                               "graph that training cannot change: load the folder with "
+                               "backend='torch' to train it, then export it again.")
     if c.per_device_train_batch_size < 1:
         raise TrainConfigError(f"per_device_train_batch_size must be at least 1, got "
                                f"{c.per_device_train_batch_size}.")
