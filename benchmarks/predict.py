@@ -8,7 +8,8 @@ STS-B train pairs (xenc.predict.fit_linear_head) so that scores spread like a re
 fidelity of the fast paths means something; speed does not depend on the head's values.
 Prints pairs/s (median over the rounds), the ratio to the reference, peak memory (each contender
 alone in a child process), achieved GFLOP/s against a plain fp32 torch.matmul measured in this run,
-and the Spearman correlation of each precision's scores with fp32.
+and the Spearman correlation of each precision's scores with fp32. The ONNX files are xenc.ship's: the
+fp32 export, and the int8 file of quantize_onnx (smoothed, calibrated on 256 other STS-B train pairs).
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -18,7 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np, torch
 from machine import cpu_flags, cpu_line, matmul_gflops, model_gflop, peak_rss_mb
 
-CONTENDERS = ["sentence-transformers", "xenc fp32", "xenc bf16", "xenc int8"]
+CONTENDERS = ["sentence-transformers", "xenc fp32", "xenc bf16", "xenc onnx", "xenc onnx int8"]
+FILES = {"xenc onnx": "onnx/model.onnx", "xenc onnx int8": "onnx/model_qint8.onnx"}
 
 def stsb_test_pairs():
     from xenc.data import load_benchmark
@@ -26,14 +28,18 @@ def stsb_test_pairs():
     return list(zip(ds["sentence1"][:], ds["sentence2"][:]))
 
 def build_model(folder: Path):
-    "The base model with a fitted 1-label head, saved by xenc."
+    "The base model with a fitted 1-label head, saved by xenc with its ONNX file and int8 file."
     from xenc.data import load_benchmark
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.predict import fit_linear_head
+    from xenc.ship import quantize_onnx
     torch.manual_seed(0)
     tr = load_benchmark("stsb", "train").select(range(1000))
     m = fit_linear_head(CrossEncoder(offline_base_model(), device="cpu"), list(zip(tr["sentence1"][:], tr["sentence2"][:])), tr["score"][:])
     m.save_pretrained(folder)
+    m.export_onnx(folder)
+    cal = tr.shuffle(seed=0).select(range(256))          # calibration: training pairs, as in the shipping chapter
+    quantize_onnx(m, folder, list(zip(cal["sentence1"][:], cal["sentence2"][:])))
 
 def load(name, folder):
     if name == "sentence-transformers":
@@ -41,7 +47,8 @@ def load(name, folder):
         st = ST(str(folder), device="cpu")
         return lambda pairs, bs: st.predict(pairs, batch_size=bs, show_progress_bar=False)
     from xenc.model import CrossEncoder
-    m = CrossEncoder(folder, device="cpu", precision=name.split()[1])
+    if name in FILES: m = CrossEncoder(folder, backend="onnx", model_kwargs={"file_name": FILES[name]})
+    else: m = CrossEncoder(folder, device="cpu", precision=name.split()[1])
     return lambda pairs, bs: m.predict(pairs, batch_size=bs, show_progress_bar=False)
 
 def child(name, folder, bs):

@@ -19,14 +19,17 @@
         --teacher hybrid --loss listnet grades each row's documents by a hybrid teacher (z(BM25) + z(the base model as a
         bi-encoder) over the query's BM25 top 100, the positive one above the best negative) and trains on those grades.
         The README's recipe: dev --loss mnrl --batch-size 8 --lr 1e-4 --bf16 --titles 2000 --top-k 100 --eval-max-length 128
-    python benchmarks/rerank.py score --model runs/scifact-compare/xenc [--top-k 30] [--test] [--truncate-only]
+    python benchmarks/rerank.py score --model runs/scifact-compare/xenc [--top-k 30] [--test] [--truncate-only] [--onnx-file F]
         A saved reranker on the dev queries (or, with --test, on test): BM25's top --top-k, truncated and with windows (max),
-        each alone and fused with BM25 (weights 0.25 to 2).
+        each alone and fused with BM25 (weights 0.25 to 2); with --onnx-file, through ONNX Runtime (xenc.ship).
+    python benchmarks/rerank.py quantize --model runs/scifact-compare/xenc [--calibration 256] [--eval-max-length 128]
+        Writes the model's onnx/model.onnx and onnx/model_qint8.onnx (xenc.ship.quantize_onnx), calibrated on train claims
+        paired with their BM25 top 4 documents; then `score --onnx-file onnx/model_qint8.onnx` measures what int8 costs.
     python benchmarks/rerank.py rank-speed --model runs/scifact-compare/xenc [--queries 300] [--top-k 100] [--max-length 256]
         Reranking speed: xenc's rank() against sentence-transformers' rank() on the same model and the same BM25
         candidates of the test queries (pairs/s, batch 32, the machine to itself).
 """
-import argparse, json, os, subprocess, sys, time, warnings
+import argparse, json, os, random, subprocess, sys, time, warnings
 from pathlib import Path
 import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -138,12 +141,12 @@ def train_child(args):
         model.save_pretrained(args.out)
     print(json.dumps({"seconds": secs, "rows": len(data), "hwm_mb": peak_rss_mb()}))
 
-def score(folder, split, top_k, max_length, windows=(None, "max")):
+def score(folder, split, top_k, max_length, windows=(None, "max"), onnx_file=None):
     "nDCG@10 of a saved model reranking BM25's top k: truncated, windows (max), and each fused with BM25 (weights 0.25 to 2)."
     from xenc import CrossEncoder
     from xenc.apps.rerank import BM25, evaluate_run, fuse_runs, rerank
     run = BM25(split.corpus).search(split.queries, 100)
-    model = CrossEncoder(folder)
+    model = CrossEncoder(folder, **({"backend": "onnx", "model_kwargs": {"file_name": onnx_file}} if onnx_file else {}))
     model.max_length = max_length   # sentence-transformers saves its training max_length as the tokenizer's limit; BERT reads 512 positions
     out = {"bm25": evaluate_run(run, split.qrels)["ndcg@10"]}
     for name, win in [("truncate" if w is None else "windows", w) for w in windows]:
@@ -187,7 +190,23 @@ def dev_run(args):
 def score_saved(args):
     "A saved reranker on dev (or test with --test): BM25's top --top-k, truncated and with windows (max), each alone and fused."
     _, dev, test = splits()
-    print(json.dumps(score(args.model, test if args.test else dev, args.top_k, args.eval_max_length, windows=(None,) if args.truncate_only else (None, "max"))))
+    print(json.dumps(score(args.model, test if args.test else dev, args.top_k, args.eval_max_length, windows=(None,) if args.truncate_only else (None, "max"),
+                           onnx_file=args.onnx_file)))
+
+def quantize_saved(args):
+    "Write a saved reranker's ONNX file and its int8 file, calibrated on train claims with BM25's top documents (never dev or test)."
+    from xenc import CrossEncoder
+    from xenc.apps.rerank import BM25
+    from xenc.ship import quantize_onnx
+    train, _, _ = splits()
+    model = CrossEncoder(args.model)
+    model.max_length = args.eval_max_length
+    run = BM25(train.corpus).search(train.queries, 4)
+    rng = random.Random(SEED)
+    cal = rng.sample([(train.queries[q], train.doc_text(d)) for q, docs in run.items() for d in docs], args.calibration)
+    t = time.perf_counter(); model.export_onnx(args.model); t1 = time.perf_counter()
+    quantize_onnx(model, args.model, cal)
+    print(json.dumps({"export s": t1 - t, "quantize s": time.perf_counter() - t1, "calibration pairs": len(cal)}))
 
 def rank_speed(args):
     from xenc import CrossEncoder
@@ -226,13 +245,16 @@ def main():
         s.add_argument("--truncate-only", action="store_true")
     s = sub.add_parser("score"); s.add_argument("--model", required=True); s.add_argument("--top-k", type=int, default=30)
     s.add_argument("--eval-max-length", type=int, default=256); s.add_argument("--test", action="store_true")
-    s.add_argument("--truncate-only", action="store_true")
+    s.add_argument("--truncate-only", action="store_true"); s.add_argument("--onnx-file", help="score with ONNX Runtime: onnx/model.onnx or onnx/model_qint8.onnx")
+    s = sub.add_parser("quantize"); s.add_argument("--model", required=True); s.add_argument("--calibration", type=int, default=256)
+    s.add_argument("--eval-max-length", type=int, default=128)
     s = sub.add_parser("rank-speed"); s.add_argument("--model", required=True); s.add_argument("--queries", type=int, default=300)
     s.add_argument("--top-k", type=int, default=100); s.add_argument("--max-length", type=int, default=256)
     a = p.parse_args()
     if a.cmd != "train-child": header(" ".join(sys.argv[1:]))      # every command's table starts with its machine and command
     quiet()
-    {"first-stages": first_stages, "compare": compare, "dev": dev_run, "train-child": train_child, "rank-speed": rank_speed, "score": score_saved}[a.cmd](a)
+    {"first-stages": first_stages, "compare": compare, "dev": dev_run, "train-child": train_child, "rank-speed": rank_speed, "score": score_saved,
+     "quantize": quantize_saved}[a.cmd](a)
 
 if __name__ == "__main__":
     main()

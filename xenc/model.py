@@ -153,15 +153,17 @@ def _head_config(src:str, kw:dict, num_labels:int|None):
     return config, has_head
 
 # %% ../nbs/01_model.ipynb #eced42ef
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+PRECISIONS = ("fp32", "bf16", "fp16")
 def _check_precision(p:str, device:torch.device):
     "Refuse a precision this device cannot run, saying what to use instead."
+    if p == "int8":
+        raise ValueError("int8 is an ONNX file that keeps the ranking: xenc.ship.quantize_onnx("
+                         "model, folder, calibration_pairs), then CrossEncoder(folder, "
+                         "backend='onnx', model_kwargs={'file_name': 'onnx/model_qint8.onnx'}).")
     if p not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {p!r}.")
     if p == "fp16" and device.type != "cuda":
         raise ValueError("fp16 autocast needs a GPU. On a CPU use 'bf16' (fast where the CPU "
-                         "has AVX512-BF16 or AMX) or 'int8'.")
-    if p == "int8" and device.type != "cpu":
-        raise ValueError("int8 is the CPU fast path; on a GPU use 'bf16' or 'fp16'.")
+                         "has AVX512-BF16 or AMX).")
 BACKENDS = ("torch", "onnx")
 def _check_backend(backend:str, kwargs:dict|None, precision:str, device:torch.device) -> str:
     "Refuse a backend, or backend options, that cannot work, saying what to use instead."
@@ -179,16 +181,7 @@ def _check_backend(backend:str, kwargs:dict|None, precision:str, device:torch.de
                          "leave precision at 'fp32' and device at 'cpu'; a quantized model is "
                          "its own file (model_kwargs={'file_name': 'onnx/model_qint8.onnx'}).")
     return backend
-def _int8_copy(model):
-    "A copy of `model`, the encoder's linear layers quantized to int8 (dynamic, per channel)."
-    import copy
-    from torch.ao import quantization as tq
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # torch.ao.quantization announces its move to torchao
-        q = copy.deepcopy(model).eval()
-        spec = {n: tq.per_channel_dynamic_qconfig for n, m in q.named_modules()
-                if isinstance(m, nn.Linear) and ".encoder." in f".{n}."}
-        return tq.quantize_dynamic(q, spec, dtype=torch.qint8)
+
 
 # %% ../nbs/01_model.ipynb #7f8ad9bc
 def check_pairs(pairs, # a list of (text_a, text_b)
@@ -222,7 +215,7 @@ class CrossEncoder(nn.Module):
                  trust_remote_code:bool=False, # allow code named by the model folder
                  revision:str|None=None, # hub revision
                  local_files_only:bool=False, # never try the hub
-                 precision:str="fp32", # "fp32", "bf16", "fp16" (GPU) or "int8" (CPU)
+                 precision:str="fp32", # "fp32", "bf16" or "fp16" (GPU); int8: chapter 10
                  backend:str="torch", # "torch", or "onnx": ONNX Runtime on the CPU (chapter 10)
                  model_kwargs:dict|None=None, # backend="onnx": {"file_name": "onnx/model.onnx"}
                 ):
@@ -248,8 +241,6 @@ class CrossEncoder(nn.Module):
         self.activation_fn = activation_fn or (load_activation(saved, trust_remote_code) if saved
                                                else default_activation(self.num_labels))
         self.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
-        # a quantized copy for inference, not a submodule to train
-        object.__setattr__(self, "_int8", None)
         self.precision = precision
         self.backend = _check_backend(backend, model_kwargs, precision, self.device)
         file_name = (model_kwargs or {}).get("file_name", "onnx/model.onnx")
@@ -266,8 +257,6 @@ class CrossEncoder(nn.Module):
     @precision.setter
     def precision(self, p:str):
         _check_precision(p, self.device)
-        if p == "int8":  # a snapshot of the weights: set precision again after training
-            object.__setattr__(self, "_int8", _int8_copy(self.model))
         self._precision = p
 
 # %% ../nbs/01_model.ipynb #3a91b372

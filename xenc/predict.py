@@ -22,7 +22,7 @@ from .model import CrossEncoder, check_pairs
 def _logits(self:CrossEncoder, batch) -> torch.Tensor:
     "fp32 logits of one batch, at the chosen precision, by `forward`'s path; never with dropout."
     if self._onnx is not None: return self._onnx.logits(batch)   # backend="onnx" (chapter 10)
-    model = self._int8 if self.precision == "int8" else self.model
+    model = self.model
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
     ctx = torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
     was = model.training
