@@ -243,7 +243,7 @@ class CrossEncoder(nn.Module):
         self.model.to(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
         self.precision = precision
         self.backend = _check_backend(backend, model_kwargs, precision, self.device)
-        file_name = (model_kwargs or {}).get("file_name", "onnx/model.onnx")
+        file_name = (model_kwargs or {}).get("file_name")   # None: the backend's default file
         object.__setattr__(self, "_onnx", None if backend == "torch"   # an ONNX Runtime session
                            else CrossEncoder.onnx_backend(self, src, file_name, kw))
     @property
