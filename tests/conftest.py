@@ -1,5 +1,5 @@
 "Fixtures: a tiny random BERT around the offline base model's tokenizer, and the shared data folder."
-import os
+import os, shutil
 from pathlib import Path
 import pytest
 
@@ -19,6 +19,13 @@ def tiny_model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-bert")
     tiny_cross_encoder(path)
     return path
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory, request):
+    "A folder for one test module's large files (a venv, saved base models), removed when its tests end."
+    path = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 @pytest.fixture(scope="session")
 def data_dir():

@@ -24,15 +24,25 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_
 if [ -z "${XENC_DATA_DIR:-}" ] && [ -d ../shared/data ]; then XENC_DATA_DIR=$(cd ../shared/data && pwd); export XENC_DATA_DIR; fi
 if [ -z "${XENC_SEEDS_DIR:-}" ] && [ -d ../shared/seeds ]; then XENC_SEEDS_DIR=$(cd ../shared/seeds && pwd); export XENC_SEEDS_DIR; fi
 
-# Everything the notebooks and tests write to temporary folders (checkpoints, venvs: several GB in a full run)
-# goes into one folder that is removed when the run ends, whatever its outcome
-XENC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xenc-tests-XXXXXX"); export TMPDIR=$XENC_TMP
-trap 'rm -rf "$XENC_TMP"' EXIT
+# Each stage writes its temporary folders (checkpoints, venvs: several GB) into a folder of its own that is
+# removed when the stage ends, and at exit whatever the outcome; the free disk is printed before each stage
+ROOT_TMP=${TMPDIR:-/tmp}
+XENC_TMP=""
+trap '[ -z "$XENC_TMP" ] || rm -rf "$XENC_TMP"' EXIT
+fresh_tmp() {
+  [ -z "$XENC_TMP" ] || rm -rf "$XENC_TMP"
+  XENC_TMP=$(mktemp -d "$ROOT_TMP/xenc-tests-XXXXXX")
+  export TMPDIR=$XENC_TMP
+  echo "(free disk for temporary files: $(df -h --output=avail "$ROOT_TMP" | tail -1 | tr -d ' '))"
+}
 
 echo "== 1/3 the package and README are what the notebooks export; the benchmark scripts compile"
+fresh_tmp
 python tests/check_sync.py
 python -m py_compile benchmarks/*.py
 echo "== 2/3 every notebook as a test (nbval, strict outputs; nbdev flags honoured)"
+fresh_tmp
 python -m pytest -p no:cacheprovider -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg nbs/
 echo "== 3/3 tests/ (the docs site among them)"
+fresh_tmp
 python -m pytest -p no:cacheprovider -o tmp_path_retention_policy=failed -q tests/

@@ -20,9 +20,9 @@ NOTEBOOKS = [p for p in colab.notebooks() if len(colab.first_cells(json.loads(p.
 HUB_SWITCHES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 @pytest.fixture(scope="module")
-def colab_python(tmp_path_factory):
+def colab_python(module_dir):
     "A fresh environment with what the install cell installs (xenc[colab], torch first) and IPython, as on Colab; no dev extra."
-    venv = tmp_path_factory.mktemp("colab") / "venv"
+    venv = module_dir / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py, env = venv / "bin" / "python", {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for args in (["torch==2.13.0"], [f"xenc[{colab.EXTRAS}] @ {colab.ROOT.as_uri()}", "ipython"]):

@@ -6,19 +6,19 @@ from xenc.model import CrossEncoder, offline_base_model
 from xenc.predict import fit_linear_head
 
 @pytest.fixture(scope="module")
-def one_label(tmp_path_factory):
+def one_label(module_dir):
     "The base model with a head fitted on 200 STS-B train pairs, in xenc and in sentence-transformers."
     from sentence_transformers import CrossEncoder as ST
     tr = load_benchmark("stsb", "train").select(range(200))
     m = fit_linear_head(CrossEncoder(offline_base_model(), device="cpu"), list(zip(tr["sentence1"][:], tr["sentence2"][:])), tr["score"][:])
-    path = m.save_pretrained(tmp_path_factory.mktemp("fitted"))
+    path = m.save_pretrained(module_dir / "fitted")
     return CrossEncoder(path, device="cpu"), ST(str(path), device="cpu")
 
 @pytest.fixture(scope="module")
-def three_labels(tmp_path_factory):
+def three_labels(module_dir):
     from sentence_transformers import CrossEncoder as ST
     torch.manual_seed(3)
-    path = CrossEncoder(offline_base_model(), num_labels=3, device="cpu").save_pretrained(tmp_path_factory.mktemp("three"))
+    path = CrossEncoder(offline_base_model(), num_labels=3, device="cpu").save_pretrained(module_dir / "three")
     return CrossEncoder(path, device="cpu"), ST(str(path), device="cpu")
 
 def same(ours: dict, ref: dict, keys=None):

@@ -12,11 +12,11 @@ def pairs():
     return list(zip(ds["sentence1"][:], ds["sentence2"][:])) + [("a long pair " * 30, "that gets truncated " * 10)]
 
 @pytest.fixture(scope="module", params=[1, 3])
-def saved(request, tmp_path_factory):
+def saved(request, module_dir):
     "The base model with a seeded fresh head of 1 or 3 labels, saved by xenc."
     torch.manual_seed(request.param)
     m = CrossEncoder(offline_base_model(), num_labels=request.param, device="cpu")
-    return m.save_pretrained(tmp_path_factory.mktemp(f"xenc-{request.param}")), request.param
+    return m.save_pretrained(module_dir / f"xenc-{request.param}"), request.param
 
 def st(path, **kw):
     from sentence_transformers import CrossEncoder as ST
