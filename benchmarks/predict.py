@@ -8,8 +8,8 @@ STS-B train pairs (xenc.predict.fit_linear_head) so that scores spread like a re
 fidelity of the fast paths means something; speed does not depend on the head's values.
 Prints pairs/s (median over the rounds), the ratio to the reference, peak memory (each contender
 alone in a child process), achieved GFLOP/s against a plain fp32 torch.matmul measured in this run,
-and the Spearman correlation of each precision's scores with fp32. The ONNX files are xenc.ship's: the
-fp32 export, and the int8 file of quantize_onnx (smoothed, calibrated on 256 other STS-B train pairs).
+and the Spearman correlation of each precision's scores with fp32. The ONNX files are xenc.ship's
+fp32 export and xenc.int8's quantize_onnx file (smoothed, calibrated on 256 other STS-B train pairs).
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
@@ -32,7 +32,7 @@ def build_model(folder: Path):
     from xenc.data import load_benchmark
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.predict import fit_linear_head
-    from xenc.ship import quantize_onnx
+    from xenc.int8 import quantize_onnx
     torch.manual_seed(0)
     tr = load_benchmark("stsb", "train").select(range(1000))
     m = fit_linear_head(CrossEncoder(offline_base_model(), device="cpu"), list(zip(tr["sentence1"][:], tr["sentence2"][:])), tr["score"][:])

@@ -4,7 +4,7 @@
 
 Without --model: the offline base model with a 1-label head fitted on 1,000 STS-B train pairs (as benchmarks/predict.py).
 With --model: a saved 1-label cross-encoder (for instance one fine-tuned on STS-B). Calibration pairs are drawn from STS-B
-train (never test). Each scheme is one xenc.ship.quantize_onnx call, loaded with CrossEncoder(backend="onnx"):
+train (never test). Each scheme is one xenc.int8.quantize_onnx call, loaded with CrossEncoder(backend="onnx"):
 
   naive            every encoder linear layer int8, no smoothing
   naive + plan     no smoothing, int8_plan's most sensitive layers kept in fp32 (target 0.999 on the calibration pairs)
@@ -37,7 +37,7 @@ def main():
     from xenc.data import load_benchmark
     from xenc.model import CrossEncoder, offline_base_model
     from xenc.predict import fit_linear_head
-    from xenc.ship import input_ranges, int8_plan, quantize_onnx, smoothed_copy
+    from xenc.int8 import input_ranges, int8_plan, quantize_onnx, smoothed_copy
     test, train_ds = load_benchmark("stsb", "test"), load_benchmark("stsb", "train")
     pairs = list(zip(test["sentence1"][:], test["sentence2"][:]))
     fit = train_ds.select(range(1000))

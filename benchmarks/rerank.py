@@ -23,7 +23,7 @@
         A saved reranker on the dev queries (or, with --test, on test): BM25's top --top-k, truncated and with windows (max),
         each alone and fused with BM25 (weights 0.25 to 2); with --onnx-file, through ONNX Runtime (xenc.ship).
     python benchmarks/rerank.py quantize --model runs/scifact-compare/xenc [--calibration 256] [--eval-max-length 128]
-        Writes the model's onnx/model.onnx and onnx/model_qint8.onnx (xenc.ship.quantize_onnx), calibrated on train claims
+        Writes the model's onnx/model.onnx and onnx/model_qint8.onnx (xenc.int8.quantize_onnx), calibrated on train claims
         paired with their BM25 top 4 documents; then `score --onnx-file onnx/model_qint8.onnx` measures what int8 costs.
     python benchmarks/rerank.py rank-speed --model runs/scifact-compare/xenc [--queries 300] [--top-k 100] [--max-length 256]
         Reranking speed: xenc's rank() against sentence-transformers' rank() on the same model and the same BM25
@@ -197,7 +197,7 @@ def quantize_saved(args):
     "Write a saved reranker's ONNX file and its int8 file, calibrated on train claims with BM25's top documents (never dev or test)."
     from xenc import CrossEncoder
     from xenc.apps.rerank import BM25
-    from xenc.ship import quantize_onnx
+    from xenc.int8 import quantize_onnx
     train, _, _ = splits()
     model = CrossEncoder(args.model)
     model.max_length = args.eval_max_length

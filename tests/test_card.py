@@ -196,12 +196,35 @@ def test_xenc_run_card_round_trips_and_saves(xenc_run):
 
 
 def test_a_model_saved_without_a_card_gets_one(tmp_path):
+    "save_with_card and a plain save_pretrained write the model's own card; the user's README.md is kept; no card when asked."
     from xenc.model import tiny_cross_encoder
     bare = tiny_cross_encoder(tmp_path / "bare", num_labels=3)
     save_with_card(bare, tmp_path / "bare-out")
-    b = parse_card((tmp_path / "bare-out" / "README.md").read_text(encoding="utf-8"))
+    text = (tmp_path / "bare-out" / "README.md").read_text(encoding="utf-8")
+    b = parse_card(text)
     # a folder is named by its name, not its path
     assert (b.num_labels, b.pipeline_tag, b.base_model, b.results, b.training_logs) == (3, "text-classification", "bare", [], None)
+    assert (bare.save_pretrained(tmp_path / "plain") / "README.md").read_text(encoding="utf-8") == text
+    assert not (bare.save_pretrained(tmp_path / "none", create_model_card=False) / "README.md").exists()
+    (tmp_path / "plain" / "README.md").write_text("my notes")
+    with pytest.warns(UserWarning, match="kept the README.md already in"): bare.save_pretrained(tmp_path / "plain")
+    assert (tmp_path / "plain" / "README.md").read_text() == "my notes"
+    bare.save_pretrained(tmp_path / "plain", card="# new")          # a card passed replaces it
+    assert (tmp_path / "plain" / "README.md").read_text() == "# new"
+
+
+def test_huggingface_hub_reads_the_cards_front_matter(xenc_run):
+    "The hub's own parser: model-index into eval results with the card's values, and the model's plain card."
+    from huggingface_hub import ModelCard as HubCard
+    from xenc.card.build import default_card
+    model, _, card, _ = xenc_run
+    data = HubCard(render_card(card)).data
+    assert (data.library_name, data.pipeline_tag, data.base_model) == ("sentence-transformers", "text-ranking", card.base_model)
+    got = {(r.dataset_type, r.metric_type): r.metric_value for r in data.eval_results}
+    want = {(r["dataset"], k): v for r in card.results for k, v in r["metrics"].items()}
+    assert got.keys() == want.keys() and all(got[k] == pytest.approx(want[k], abs=1e-4) for k in want), (got, want)
+    plain = HubCard(default_card(model, model_id="someone/tiny-stsb"))
+    assert plain.data.pipeline_tag == "text-ranking" and "CrossEncoder('someone/tiny-stsb')" in plain.text
 
 
 def test_compare_results_against_seed_cards(xenc_run):

@@ -155,7 +155,7 @@ def test_save_writes_the_folder_and_refuses_a_card_object(tmp_path):
     m = CrossEncoder(offline_base_model(), max_length=128, device="cpu")
     m.save_pretrained(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir() if not p.name.startswith(".")) == [
-        "config.json", "config_sentence_transformers.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+        "README.md", "config.json", "config_sentence_transformers.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
     assert CrossEncoder(tmp_path / "m", device="cpu").max_length == 128                 # saved with max_length 128 ...
     assert CrossEncoder(tmp_path / "m", max_length=256, device="cpu").max_length == 256  # ... reads more when asked
     with quiet_transformers():

@@ -1,5 +1,5 @@
 "xenc.ship: the ONNX file scores as the torch model does; backend='onnx' loads it; what cannot work is refused by name."
-import warnings
+from pathlib import Path
 
 import numpy as np, pytest, torch
 from xenc import TrainConfig, train
@@ -77,67 +77,69 @@ def test_predict_in_training_mode_has_no_dropout_and_keeps_the_mode(pairs):
     np.testing.assert_allclose(m.predict(pairs), ref, atol=1e-6, rtol=0)
     assert m.model.training
 
-# int8
+# the hub
 
-def test_int8_linear_is_what_onnx_runtime_computes(tmp_path):
-    "The simulation against the runtime: one linear layer, dynamic int8 (uint8 inputs, int8 weights per channel)."
-    import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from xenc.ship import int8_linear
-    torch.manual_seed(0)
-    lin = torch.nn.Linear(48, 24).eval()
-    x = torch.randn(40, 48) * torch.linspace(0.1, 8, 48)     # channels of very different ranges
-    torch.onnx.export(lin, (x,), tmp_path / "f.onnx", input_names=["x"], output_names=["y"], dynamo=False)
-    quantize_dynamic(str(tmp_path / "f.onnx"), str(tmp_path / "q.onnx"), per_channel=True, weight_type=QuantType.QInt8)
-    y = ort.InferenceSession(str(tmp_path / "q.onnx"), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
-    sim = int8_linear(x, lin.weight.detach(), lin.bias.detach()).numpy()
-    exact = lin(x).detach().numpy()
-    assert np.abs(y - exact).max() > 1e-3                    # int8 does change the result...
-    np.testing.assert_allclose(y, sim, atol=1e-4, rtol=0)   # ...and the simulation says by how much
+class FakeHub:
+    "A stand-in for huggingface_hub.HfApi: what a push would send, kept in memory."
+    repos, calls = {}, []
+    def __init__(self, token=None): self.token = token
+    def create_repo(self, repo_id, private=None, exist_ok=False):
+        repo_id = repo_id if "/" in repo_id else f"me/{repo_id}"
+        if repo_id in self.repos and not exist_ok: raise OSError(f"409 Conflict: {repo_id} exists")
+        self.repos.setdefault(repo_id, {"main": {}})
+        self.calls.append(("create_repo", repo_id, private, self.token))
+        return type("RepoUrl", (), {"repo_id": repo_id})()
+    def create_branch(self, repo_id, branch, exist_ok=False):
+        self.repos[repo_id].setdefault(branch, dict(self.repos[repo_id]["main"]))
+    def file_exists(self, repo_id, name, revision=None): return name in self.repos[repo_id][revision or "main"]
+    def upload_folder(self, repo_id, folder_path, commit_message, revision, create_pr):
+        files = {str(p.relative_to(folder_path)): p.read_bytes() for p in Path(folder_path).rglob("*") if p.is_file()}
+        self.calls.append(("upload_folder", repo_id, commit_message, revision, create_pr))
+        if not create_pr: self.repos[repo_id][revision or "main"].update(files)
+        return type("CommitInfo", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/{len(self.calls)}"})()
 
-@pytest.fixture(scope="module")
-def calibration():
-    ds = load_benchmark("stsb", "train").select(range(64))
-    return list(zip(ds["sentence1"][:], ds["sentence2"][:]))
+@pytest.fixture
+def hub(monkeypatch):
+    import huggingface_hub
+    FakeHub.repos, FakeHub.calls = {}, []
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
+    return FakeHub
 
-def test_smoothed_copy_scores_as_the_model(calibration, pairs):
-    from xenc.ship import SmoothedLinear, encoder_linears, input_ranges, smoothed_copy
-    m = tiny_cross_encoder(seed=3)
-    s = smoothed_copy(m, input_ranges(m, calibration), alpha=0.75)
-    assert all(isinstance(l, SmoothedLinear) for l in encoder_linears(s).values())
-    assert not any(isinstance(l, SmoothedLinear) for l in encoder_linears(m).values())
-    np.testing.assert_allclose(s.predict(pairs), m.predict(pairs), atol=1e-5, rtol=0)
+def pulled(hub, repo_id, folder, revision="main"):
+    for name, data in hub.repos[repo_id][revision].items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True); (folder / name).write_bytes(data)
+    return folder
 
-def test_int8_file_computes_what_the_simulation_does(tmp_path, calibration, pairs):
-    "Every encoder layer int8 (keep_fp32=[]): the file's logits are the simulated ones; the head stays fp32."
-    import onnx
-    from torch import nn
-    from xenc.ship import encoder_linears, input_ranges, quantize_onnx, simulated_int8, smoothed_copy
-    m = tiny_cross_encoder(tmp_path, seed=4)
-    path = quantize_onnx(m, tmp_path, calibration, keep_fp32=[])
-    g = onnx.load(str(path)).graph
-    assert [n.op_type for n in g.node].count("MatMulInteger") == len(encoder_linears(m)) == 12
-    head = [n.op_type for n in g.node if "/pooler/" in n.name or "/classifier/" in n.name]
-    assert "MatMul" in head and "MatMulInteger" not in head
-    q = CrossEncoder(tmp_path, backend="onnx", model_kwargs={"file_name": "onnx/model_qint8.onnx"})
-    s = smoothed_copy(m, input_ranges(m, calibration), alpha=0.75)
-    with simulated_int8(s, list(encoder_linears(s))):
-        sim = s.predict(pairs, batch_size=8, activation_fn=nn.Identity())
-    ident = q.predict(pairs, batch_size=8, activation_fn=nn.Identity())
-    np.testing.assert_allclose(ident, sim, atol=1e-4, rtol=0)
-    kept = quantize_onnx(m, tmp_path, calibration, file_name="onnx/k.onnx", keep_fp32=["bert.encoder.layer.1.output.dense"])
-    assert [n.op_type for n in onnx.load(str(kept)).graph.node].count("MatMulInteger") == 11
-    with pytest.raises(FileExistsError, match="overwrite=True"): quantize_onnx(m, tmp_path, calibration, keep_fp32=[])
+def test_push_to_hub_uploads_a_model_that_loads_with_a_card_the_hub_reads(hub, tmp_path, pairs):
+    from huggingface_hub import ModelCard as HubCard
+    m = tiny_cross_encoder(tmp_path / "m", num_labels=3, seed=6)
+    url = m.push_to_hub("tiny", token="secret", private=True)
+    assert url.startswith("https://huggingface.co/me/tiny/commit/")
+    assert hub.calls[0] == ("create_repo", "me/tiny", True, "secret")
+    got = pulled(hub, "me/tiny", tmp_path / "pulled")
+    np.testing.assert_allclose(CrossEncoder(got).predict(pairs), m.predict(pairs), atol=1e-6, rtol=0)
+    card = HubCard((got / "README.md").read_text(encoding="utf-8"))
+    assert card.data.library_name == "sentence-transformers" and "CrossEncoder('me/tiny')" in card.text
+    with pytest.raises(RuntimeError, match="exist_ok=True"): m.push_to_hub("me/tiny")
 
-def test_int8_plan_keeps_nothing_for_a_loose_target_and_the_worst_first(calibration):
-    from xenc.ship import int8_errors, int8_plan
-    m = tiny_cross_encoder(seed=5)
-    assert int8_plan(m, calibration, target=-1.0) == []
-    errors = int8_errors(m, calibration)
-    worst = sorted(errors, key=errors.get, reverse=True)
-    assert int8_plan(m, calibration, target=2.0) == worst      # out of reach: every layer fp32
-    plan = int8_plan(m, calibration, target=0.99)
-    assert plan == worst[:len(plan)]
+def test_push_to_hub_keeps_the_repositorys_card_and_branches_and_prs(hub, tmp_path):
+    m = tiny_cross_encoder(tmp_path / "m", seed=7)
+    m.push_to_hub("me/t")
+    hub.repos["me/t"]["main"]["README.md"] = b"the owner's card"
+    m.push_to_hub("me/t", exist_ok=True)
+    assert hub.repos["me/t"]["main"]["README.md"] == b"the owner's card"        # kept
+    m.push_to_hub("me/t", exist_ok=True, replace_model_card=True, commit_message="new card")
+    assert hub.repos["me/t"]["main"]["README.md"].startswith(b"---") and hub.calls[-1][2] == "new card"
+    m.push_to_hub("me/t", exist_ok=True, card="# mine", revision="dev")
+    assert hub.repos["me/t"]["dev"]["README.md"] == b"# mine" and hub.repos["me/t"]["main"]["README.md"] != b"# mine"
+    m.push_to_hub("me/t", create_pr=True)                                        # a PR: the repository may exist
+    assert hub.calls[-1][-1] is True
 
-def test_int8_precision_names_the_onnx_path():
-    with pytest.raises(ValueError, match="quantize_onnx"): tiny_cross_encoder().precision = "int8"
+def test_push_to_hub_uploads_a_folder_as_it_is_and_names_bad_input(hub, tmp_path):
+    m = tiny_cross_encoder(tmp_path / "m", seed=8)
+    m.export_onnx(tmp_path / "m")
+    m.push_to_hub("me/onnx", local_model_path=tmp_path / "m")
+    assert "onnx/model.onnx" in hub.repos["me/onnx"]["main"] and "README.md" not in hub.repos["me/onnx"]["main"]
+    for bad, what in ((["me/x"], "'user/name'"), ("a/b/c", "'user/name'"), ("has space", "'user/name'")):
+        with pytest.raises(ValueError, match=what): m.push_to_hub(bad)
+    with pytest.raises(FileNotFoundError, match="holds no saved model"): m.push_to_hub("me/y", local_model_path=tmp_path)

@@ -71,7 +71,7 @@ PAGES = {"data": "data", "files": "files", "batches": "batches", "fmt": "fmt", "
          "training.scale": "scale", "training.trainer": "trainer", "evaluation": "evaluation", "card.repair": "card_repair",
          "card.read": "card_read", "card.write": "card_write", "card.build": "card_build", "tools.recipe": "recipe",
          "tools.reproduce": "reproduce", "exercises": ("exercises", "more_checks"), "apps.distill": "distill",
-         "apps.beir": "beir", "apps.rerank": "rerank", "ship": "ship"}
+         "apps.beir": "beir", "apps.rerank": "rerank", "ship": "ship", "int8": "int8", "lora": "lora"}
 
 def test_every_public_name_has_its_show_doc(site):
     "nbdev adds a show_doc for every exported name; each must be on its chapter's page."

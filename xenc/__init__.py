@@ -10,7 +10,8 @@ from .data import load_benchmark, load_pairs
 from .model import CrossEncoder, offline_base_model
 from . import unpadded  # gives CrossEncoder its fast forward (chapter 01b)
 from .predict import fit_linear_head  # (defining it attaches CrossEncoder.predict and .rank)
-from . import ship  # gives CrossEncoder its ONNX backend and export_onnx (chapter 10)
+from . import ship  # CrossEncoder: the ONNX backend, export_onnx, push_to_hub (chapter 10)
+from . import lora  # CrossEncoder: add_lora, merge_lora, adapters in its saves (chapter 10b)
 from .losses import (BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss,
                      MultipleNegativesRankingLoss)
 from .training.trainer import TrainConfig, TrainResult, train

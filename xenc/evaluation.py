@@ -17,11 +17,13 @@ from fastcore.basics import patch
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import average_precision_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_curve
+from .batches import check_pairs, check_texts
 
 # %% ../nbs/04_evaluation.ipynb #3ed241fb
 class EvaluatorError(ValueError):
     "Evaluation data or model output that cannot give a metric; the message names it."
 def _check_pairs_labels(pairs, labels, what="labels"):
+    check_pairs(pairs)   # a str, a dict, a Dataset, a pair that is not two texts: named now
     if len(pairs) != len(labels):
         raise EvaluatorError(f"{len(pairs)} sentence pairs but {len(labels)} {what}: one per pair.")
     if not len(pairs): raise EvaluatorError("No sentence pairs to evaluate.")
@@ -277,6 +279,8 @@ class RerankingEvaluator(Evaluator):
             if "query" not in s or "positive" not in s or ("negative" in s) == ("documents" in s):
                 raise EvaluatorError(f"Sample {i} needs a 'query', a 'positive' and exactly one of "
                                      f"'negative' and 'documents'; it has {list(s)}.")
+            for key in {"negative", "documents"} & s.keys():
+                check_texts(s[key], f"sample {i}'s {key!r}")
         self.at_k, self.always_rerank_positives, self._primary = (
             at_k, always_rerank_positives, f"ndcg@{at_k}")
         self.csv_file = self.csv_file.replace("_results.csv", f"_results_@{at_k}.csv")

@@ -15,6 +15,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .batches import TruncationCount, length_sorted_batches, tokenize_pairs
+from .batches import check_texts
 from .model import CrossEncoder, check_pairs
 
 # %% ../nbs/01a_predict.ipynb #b75c31c2
@@ -160,6 +161,10 @@ def rank(self:CrossEncoder,
          window_overlap:int=64, # tokens that consecutive windows share
         ) -> list[dict]:
     "Documents sorted by score for `query`: `[{'corpus_id', 'score'(, 'text')}]`, best first."
+    if not isinstance(query, str):
+        raise TypeError(f"query is a {type(query).__name__}: rank() takes one query string "
+                        "(call it once per query).")
+    documents = check_texts(documents, "documents")
     if self.num_labels != 1:
         raise ValueError(f"rank() needs a 1-label model, and this one has {self.num_labels} "
                          f"labels: use predict() on "
@@ -184,6 +189,9 @@ def fit_linear_head(model:CrossEncoder, # a 1-label `CrossEncoder` whose head is
      "(encoder frozen).")
     if model.num_labels != 1 or not hasattr(model.model, "bert"):
         raise ValueError("fit_linear_head fits the 1-label head of a BERT cross-encoder.")
+    if len(scores) != len(pairs) or not all(0 <= s <= 1 for s in scores):
+        raise ValueError(f"{len(pairs)} pairs need as many scores in 0..1; got {len(scores)} "
+                         "(scores on 0..5, as STS-B's: divide by 5).")
     feats = torch.empty(len(pairs), model.config.hidden_size)
     # the model now returns pooled vectors
     head, model.model.classifier = model.model.classifier, nn.Identity()

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .kernels import attention, dropout, dropout_add
 from .model import CrossEncoder
@@ -36,6 +37,14 @@ def pad(x, # packed tokens `[N, H]`
     return x.new_zeros(B * T, x.shape[-1]).index_copy(0, idx, x).view(B, T, -1)
 
 # %% ../nbs/01b_unpadded.ipynb #10f224f0
+def _qkv(sa, x):
+    "Queries, keys and values `[N, 3H]`: one product if all three are plain `nn.Linear` layers."
+    lins = (sa.query, sa.key, sa.value)
+    if any(type(m) is not nn.Linear for m in lins):   # an adapter, a smoothed layer: their own
+        return torch.cat([m(x) for m in lins], -1)
+    w = torch.cat([m.weight for m in lins])
+    return F.linear(x, w, torch.cat([m.bias for m in lins]))
+
 def unpadded_layer(layer, # a BERT or RoBERTa encoder layer (its own modules are used)
                    x, # the tokens `[N, H]`: the real ones, packed (or the whole rectangle)
                    idx, # `real_tokens` of the batch's mask (None: `x` is the whole rectangle)
@@ -52,9 +61,8 @@ def unpadded_layer(layer, # a BERT or RoBERTa encoder layer (its own modules are
         k, v = heads(sa.key(x)), heads(sa.value(x))
         q = heads(sa.query(x if cls_rows is None else x[cls_rows]))
     else:               # packed: the three projections in one matrix product
-        w = torch.cat([sa.query.weight, sa.key.weight, sa.value.weight])
-        qkv = F.linear(x, w, torch.cat([sa.query.bias, sa.key.bias, sa.value.bias]))
-        q, k, v = pad(qkv, idx, shape).view(B, T, 3, n_heads, H // n_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = pad(_qkv(sa, x), idx, shape).view(B, T, 3, n_heads, H // n_heads).permute(
+            2, 0, 3, 1, 4)
         q = q if cls_rows is None else q[:, :, :1]
     x = x if cls_rows is None else x[cls_rows]                      # only [CLS] asks; all answer
     p = sa.dropout.p if sa.training else 0.0

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['dataset_stats', 'log_table', 'training_time', 'framework_versions', 'hardware', 'evaluate_for_card', 'model_card',
-           'usage_output', 'save_with_card', 'compare_results', 'plot_logs']
+           'usage_output', 'default_card', 'folder_card', 'save_with_card', 'compare_results', 'plot_logs']
 
 # %% ../../nbs/05d_card_build.ipynb #44f28b9e
 import os
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from .read import CardDataset, ModelCard
 from .write import DatasetStats, TASK_NAMES, compare_results, plot_logs, render_card
 from ..data import PairDataError, detect_columns
 from ..fmt import duration, markdown_table, xenc_version
+from ..evaluation import Evaluator
+from ..batches import check_texts
+from ..model import CrossEncoder
 
 _all_ = ["compare_results", "plot_logs"]  # chapter 05c's, used with a card built here
 
@@ -181,6 +185,7 @@ def model_card(
     measure_hardware:bool=True, # describe this machine under Training Hardware
 ) -> ModelCard:
     "The `ModelCard` of a trained model: what `render_card` and `save_pretrained` write."
+    language = _checked_language(language, evaluators)
     cfg = model.config
     # the hub id it came from (xenc.model.model_origin), never a path
     base = base_model or getattr(model, "base_model", None)
@@ -217,6 +222,13 @@ def model_card(
     return card
 
 # %% ../../nbs/05d_card_build.ipynb #9bbc2139
+def _checked_language(language, evaluators) -> list|None:
+    "`language` as a list (\"en\" means [\"en\"]); a lone evaluator refused."
+    if isinstance(evaluators, Evaluator):
+        raise TypeError("evaluators is one evaluator: pass a list.")
+    language = [language] if isinstance(language, str) else language
+    return None if language is None else check_texts(language, "language")
+
 def _describe(ds, name, hub, kind, tokenizer, loss) -> CardDataset:
     "A dataset's card entry: its name, statistics and samples, and the loss that trained on it."
     st = dataset_stats(ds, kind=kind, tokenizer=tokenizer)
@@ -246,11 +258,29 @@ def usage_output(model, # the model whose scores to show
     return np.array2string(s, precision=4, floatmode="fixed") if s.ndim == 1 else str(s.shape)
 
 # %% ../../nbs/05d_card_build.ipynb #11d21c7e
+def default_card(model, # the CrossEncoder
+                 model_id:str|None=None, # the hub id it will have (its usage snippet loads it)
+                ) -> str:
+    "The rendered card of a model alone: what `save_pretrained` writes when given no card."
+    return render_card(model_card(model, model_id=model_id, measure_hardware=False))
+
+def folder_card(model, # the CrossEncoder being saved
+                path:Path, # into this folder
+               ) -> str|None:
+    "`default_card`, unless the folder holds another README.md: kept, with a warning (None)."
+    text, old = default_card(model), Path(path) / "README.md"
+    if old.exists() and old.read_text(encoding="utf-8", errors="replace") != text:
+        warnings.warn(f"kept the README.md already in {path}: pass card=... to replace it, or "
+                      "create_model_card=False to write none.", stacklevel=3)
+        return None
+    return text
+
+CrossEncoder.folder_card = folder_card   # what a plain model.save_pretrained(path) writes
+
 def save_with_card(model, # the CrossEncoder to save
                    path:str|Path, # the folder to write
-                   card:ModelCard|None=None, # its card (None: one built from the model alone)
+                   card:ModelCard|None=None, # its card (None: `default_card`)
                   ) -> Path:
     "`model.save_pretrained(path)` with the card rendered into README.md."
-    return model.save_pretrained(path,
-                                 card=render_card(card if card is not None
-                                                  else model_card(model, measure_hardware=False)))
+    text = render_card(card) if card is not None else default_card(model)
+    return model.save_pretrained(path, card=text)

@@ -306,7 +306,8 @@ def parse_card(
     for k in ("base_model", "language", "license", "tags", "pipeline_tag", "library_name",
               "datasets"):
         setattr(card, k, fm.get(k))
-    if isinstance(card.language, str): card.language = [card.language]
+    for k in ("language", "datasets", "tags"):   # one name where the hub allows a list
+        if isinstance(getattr(card, k), str): setattr(card, k, [getattr(card, k)])
     tags = card.tags or []
     card.dataset_sizes = [int(m.group(1)) for t in tags
                           if (m := re.fullmatch(r"dataset_size:(\d+)", str(t)))] or None

@@ -154,9 +154,10 @@ def front_matter(text:str, # a card's text
     m = re.match(r"\A\s*---\s(.*?)\s---(?:\s|$)", text, re.S)
     if not m: return None, text, ["no YAML front matter"]
     raw, body, notes = m.group(1), text[m.end():], []
-    if raw.count("\n") >= 2:
-        try: return yaml.safe_load(raw) or {}, body, notes
-        except yaml.YAMLError as e:
-            notes.append(f"the YAML front matter does not parse ({str(e).splitlines()[0]}); read "
-                         f"it by its keys instead")
+    try: fm, err = yaml.safe_load(raw), None
+    except yaml.YAMLError as e: fm, err = None, str(e).splitlines()[0]
+    # on one line, several keys do not parse: line breaks collapsed into spaces
+    if isinstance(fm, dict) or (err is None and "\n" in raw): return fm or {}, body, notes
+    if "\n" in raw:
+        notes.append(f"the YAML front matter does not parse ({err}); read it by its keys instead")
     return _collapsed_yaml(raw), body, notes

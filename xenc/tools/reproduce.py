@@ -192,7 +192,8 @@ def run_recipe(recipe:Recipe, # what to run
     except TrainConfigError as e:
         raise ReproduceError(f"{e} (xenc reproduce: choose another --out, or pass "
                              f"--overwrite)") from e
-    model.save_pretrained(out)  # the trained weights are safe before anything else can fail
+    # the trained weights are safe before anything else can fail; the card comes next
+    model.save_pretrained(out, create_model_card=False)
     card, eval_wall = _write_card(recipe, model, loss, result, evaluators, out)
     secs = {"training": result.training_seconds,
             "evaluation during training": result.evaluation_seconds,

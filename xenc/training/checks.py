@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['check_config', 'check_schedule', 'check_labels', 'check_dataset', 'best_metric', 'check_best_metric', 'check_steps',
-           'check_run', 'batches_per_epoch', 'optimizer_steps', 'resolve_precision', 'probe_attention', 'run_summary',
-           'run_done']
+           'check_arguments', 'check_run', 'batches_per_epoch', 'optimizer_steps', 'resolve_precision',
+           'probe_attention', 'run_summary', 'run_done']
 
 # %% ../../nbs/03a_checks.ipynb #de99314c
 import math
@@ -186,6 +186,29 @@ def check_steps(n_batches:int, # batches in one epoch (all processes together)
                                f"{c.gradient_accumulation_steps}: no optimizer step could ever be "
                                f"taken. Lower gradient_accumulation_steps "
                                "or the batch size, or train on more pairs.")
+
+# %% ../../nbs/03a_checks.ipynb #c225131e
+def check_arguments(model, # what was passed as the model
+                    config, # ... as the config
+                    loss_fn=None, # ... as the loss (None: the default)
+                    evaluators=(), # ... as the evaluators
+                   ):
+    "Refuse arguments of `train` of the wrong kind, before anything reads them."
+    if not isinstance(model, CrossEncoder):
+        raise TrainConfigError(f"model is a {type(model).__name__}: train an xenc CrossEncoder, "
+                               "e.g. CrossEncoder(offline_base_model()).")
+    if not isinstance(config, TrainConfig):
+        raise TrainConfigError(f"config is a {type(config).__name__}, not a TrainConfig"
+                               + (": TrainConfig(**d)." if isinstance(config, dict) else "."))
+    if isinstance(loss_fn, type):
+        raise TrainConfigError(f"loss is the class {loss_fn.__name__}: pass one built on the "
+                               f"model, {loss_fn.__name__}(model).")
+    if loss_fn is not None and getattr(loss_fn, "model", model) is not model:
+        raise TrainConfigError("the loss was built on another model, which it would train "
+                               "instead: build it on the model you pass to train.")
+    if callable(evaluators) or isinstance(evaluators, (str, dict)):
+        raise TrainConfigError(f"evaluators is a {type(evaluators).__name__}: pass a list, "
+                               "evaluators=[evaluator].")
 
 # %% ../../nbs/03a_checks.ipynb #a1bf5c1f
 def check_run(c:TrainConfig, # the configuration

@@ -127,7 +127,7 @@ def save_checkpoint(output_dir, # the run's folder
     final = checkpoint_dir(out, step)
     tmp = Path(tempfile.mkdtemp(prefix=f".{PREFIX}{step}-", dir=out))
     try:
-        model.save_pretrained(tmp)
+        model.save_pretrained(tmp, create_model_card=False)   # a checkpoint needs no card
         if run is not None: (tmp / RUN_FILE).write_text(json.dumps(run))
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "rng": rng_state(all=True),
@@ -184,6 +184,8 @@ def load_weights(model:CrossEncoder, # its weights are replaced in place
                  folder, # a checkpoint (or saved model) folder
                 ):
     "Load the weights saved in `folder` (safetensors) into `model`."
+    if model.adapters and model.adapters.present(model):   # LoRA: only adapters and head change
+        return model.adapters.load(model, folder)
     saved = CrossEncoder(folder, device=str(model.device)).model.state_dict()
     model.model.load_state_dict(saved)
 

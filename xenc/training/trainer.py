@@ -7,7 +7,7 @@ __all__ = ['TrainState', 'evaluate', 'track_best', 'TrainResult', 'Run', 'plan',
            'TrainConfigError', 'TrainingError']
 
 # %% ../../nbs/03d_trainer.ipynb #d2732a1a
-import math, random, time
+import random, time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +23,8 @@ from ..model import CrossEncoder
 from .loop import (TrainConfig, TrainConfigError, TrainingError, accumulate,
                                 grad_scaler, make_optimizer, make_scheduler, optimizer_step,
                                 steps_by_metric)
-from .checks import (best_metric, check_run, optimizer_steps, resolve_precision,
+from .checks import (best_metric, check_arguments, check_run, optimizer_steps,
+                                  resolve_precision,
                                   probe_attention, run_done, run_summary)
 from .scale import (broadcast_stop, data_parallel, dist_info, emissions_tracker,
                                  measured, step_by_metric)
@@ -232,6 +233,7 @@ def _start(model:CrossEncoder, config:TrainConfig, data:Dataset, loss=None, eval
          ) -> tuple[Run, TrainState]:
     ("Check everything, claim the folder and say what will run: the run and its state, fresh or "
      "resumed from `resume_from` (`train`'s arguments).")
+    check_arguments(model, config, loss, evaluators)
     (c, precision), (rank, world) = resolve_precision(config, model.device), dist_info()
     loss = loss if loss is not None else default_loss(model)
     cols = check_run(c, model, loss, data, eval_dataset, evaluators)

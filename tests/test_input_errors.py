@@ -1,0 +1,102 @@
+"Input of the wrong kind, anywhere in the public API: an error that names what was passed and what to pass instead."
+import numpy as np, pytest
+from xenc import TrainConfig, train
+from xenc.card.build import model_card
+from xenc.card.read import ModelCard, parse_card
+from xenc.card.write import render_card
+from xenc.data import load_benchmark
+from xenc.evaluation import CorrelationEvaluator, RerankingEvaluator
+from xenc.losses import BinaryCrossEntropyLoss
+from xenc.batches import check_pairs, check_texts
+from xenc.model import CrossEncoder, tiny_cross_encoder
+from xenc.training.loop import TrainConfigError
+
+@pytest.fixture(scope="module")
+def sts():
+    return load_benchmark("stsb", "train").select(range(16))
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_cross_encoder(seed=1)
+
+@pytest.mark.parametrize("pairs,message", [
+    ({"a": "b"}, "pairs is a dict"), ("a b", "pairs is a single string"), (None, "pairs is None"),
+    ([("a", "b", "c")], "with 3 element(s)"), ([("a", 1)], "Pair 0, text 1 is int")])
+def test_pairs_of_the_wrong_kind(pairs, message):
+    with pytest.raises((TypeError, ValueError)) as e: check_pairs(pairs)
+    assert message in str(e.value)
+
+def test_pairs_from_a_dataset_or_an_array(sts):
+    with pytest.raises(TypeError, match=r"pairs is a Dataset: .*list\(zip\(data\['sentence1'\]"): check_pairs(sts)
+    assert check_pairs(np.array([["a", "b"], ["c", "d"]])) == [["a", "b"], ["c", "d"]]   # rows of strings are pairs
+
+@pytest.mark.parametrize("texts,message", [
+    ("one text", "documents is a single str"), ({1: "a"}, r"list\(d.values\(\)\)"), (None, "documents is None"),
+    (["a", 3], r"documents\[1\] is int"), (5, "documents is a single int")])
+def test_texts_of_the_wrong_kind(model, texts, message):
+    with pytest.raises(TypeError, match=message): model.rank("q", texts)
+    assert check_texts(("a", "b")) == ["a", "b"]
+
+def test_rank_takes_one_query(model):
+    with pytest.raises(TypeError, match="rank\\(\\) takes one query string"): model.rank(["q1", "q2"], ["a", "b"])
+
+def test_evaluators_name_bad_samples_and_labels(sts):
+    with pytest.raises(TypeError, match="sample 0's 'negative' is a single str"):
+        RerankingEvaluator([{"query": "q", "positive": "p", "negative": "one negative"}])
+    with pytest.raises(TypeError, match="sample 1's 'documents' is a dict"):
+        RerankingEvaluator([{"query": "q", "positive": "p", "documents": ["p"]}, {"query": "q", "positive": "p", "documents": {"p": 1}}])
+    with pytest.raises(TypeError, match="pairs is a Dataset"): CorrelationEvaluator(sts, sts["score"])
+
+@pytest.mark.parametrize("kw,message", [
+    (dict(learning_rate="2e-5"), "learning_rate must be float, got str '2e-5': write the number without quotes"),
+    (dict(per_device_train_batch_size=16.0), "per_device_train_batch_size must be int, got float 16.0"),
+    (dict(fp16="false"), "fp16 must be bool, got str 'false'"),
+    (dict(eval_steps="100"), "eval_steps must be int or None"),
+    (dict(max_steps=True), "max_steps must be int, got bool"),
+    (dict(lr_scheduler_kwargs=[1]), "lr_scheduler_kwargs must be dict or None")])
+def test_train_config_names_a_value_of_the_wrong_type(kw, message):
+    with pytest.raises(TrainConfigError) as e: TrainConfig(**kw)
+    assert message in str(e.value)
+
+def test_train_config_takes_what_a_user_means(tmp_path):
+    from pathlib import Path
+    c = TrainConfig(output_dir=Path(tmp_path), num_train_epochs=2, learning_rate=np.float64(1e-3), seed=np.int64(3), bf16="auto")
+    assert c.num_train_epochs == 2 and c.seed == 3
+
+def test_train_names_arguments_of_the_wrong_kind(model, sts, tmp_path):
+    cfg = TrainConfig(output_dir=str(tmp_path), max_steps=1, disable_tqdm=True)
+    ev = CorrelationEvaluator([("a", "b"), ("c", "d")], [0.1, 0.9])
+    for args, kw, message in [((model, {"max_steps": 1}, sts), {}, r"TrainConfig\(\*\*d\)"),
+                              ((model, cfg, sts), {"loss": BinaryCrossEntropyLoss}, r"BinaryCrossEntropyLoss\(model\)"),
+                              ((model, cfg, sts), {"loss": BinaryCrossEntropyLoss(tiny_cross_encoder())}, "built on another model"),
+                              ((model, cfg, sts), {"evaluators": ev}, r"evaluators=\[evaluator\]"),
+                              ((model.model, cfg, sts), {}, "train an xenc CrossEncoder")]:
+        with pytest.raises(TrainConfigError, match=message): train(*args, **kw)
+    assert not any(tmp_path.iterdir())                     # refused before anything was written
+
+def test_cards_take_one_name_where_a_list_belongs(model):
+    assert model_card(model, language="en", measure_hardware=False).language == ["en"]
+    with pytest.raises(TypeError, match="language is a single int"): model_card(model, language=5, measure_hardware=False)
+    with pytest.raises(TypeError, match="evaluators is one evaluator"):
+        model_card(model, evaluators=CorrelationEvaluator([("a", "b"), ("c", "d")], [0.1, 0.9]), measure_hardware=False)
+    card = parse_card("---\ndatasets: sentence-transformers/stsb\nlanguage: en\n---\n# A card\n")
+    assert (card.datasets, card.language) == (["sentence-transformers/stsb"], ["en"])
+    with pytest.raises(TypeError, match="not a ModelCard"): render_card("# my card")
+    assert "datasets:\n- sentence-transformers/stsb" in render_card(card)
+
+def test_push_to_hub_refuses_a_card_object_before_creating_anything(model, monkeypatch):
+    import huggingface_hub
+    made = []
+    class Hub:
+        def __init__(self, token=None): pass
+        def create_repo(self, *a, **k): made.append(a)
+    monkeypatch.setattr(huggingface_hub, "HfApi", Hub)
+    with pytest.raises(TypeError, match=r"render_card\(card\)"): model.push_to_hub("me/x", card=ModelCard())
+    assert made == []
+
+def test_fit_linear_head_needs_one_score_in_0_1_per_pair():
+    from xenc.model import offline_base_model
+    from xenc.predict import fit_linear_head
+    m = CrossEncoder(offline_base_model(), device="cpu")
+    with pytest.raises(ValueError, match="2 pairs need as many scores in 0..1; got 1"): fit_linear_head(m, [("a", "b"), ("c", "d")], [0.5])
+    with pytest.raises(ValueError, match="divide by 5"): fit_linear_head(m, [("a", "b"), ("c", "d")], [4.0, 2.5])
