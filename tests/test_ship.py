@@ -96,7 +96,8 @@ class FakeHub:
         files = {str(p.relative_to(folder_path)): p.read_bytes() for p in Path(folder_path).rglob("*") if p.is_file()}
         self.calls.append(("upload_folder", repo_id, commit_message, revision, create_pr))
         if not create_pr: self.repos[repo_id][revision or "main"].update(files)
-        return type("CommitInfo", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/{len(self.calls)}"})()
+        url = f"https://huggingface.co/{repo_id}/commit/{len(self.calls)}"
+        return type("CommitInfo", (), {"commit_url": url, "pr_url": url.replace("commit", "discussions") if create_pr else None})()
 
 @pytest.fixture
 def hub(monkeypatch):
@@ -132,8 +133,8 @@ def test_push_to_hub_keeps_the_repositorys_card_and_branches_and_prs(hub, tmp_pa
     assert hub.repos["me/t"]["main"]["README.md"].startswith(b"---") and hub.calls[-1][2] == "new card"
     m.push_to_hub("me/t", exist_ok=True, card="# mine", revision="dev")
     assert hub.repos["me/t"]["dev"]["README.md"] == b"# mine" and hub.repos["me/t"]["main"]["README.md"] != b"# mine"
-    m.push_to_hub("me/t", create_pr=True)                                        # a PR: the repository may exist
-    assert hub.calls[-1][-1] is True
+    url = m.push_to_hub("me/t", create_pr=True)                                  # a PR: the repository may exist
+    assert hub.calls[-1][-1] is True and "/discussions/" in url
 
 def test_push_to_hub_uploads_a_folder_as_it_is_and_names_bad_input(hub, tmp_path):
     m = tiny_cross_encoder(tmp_path / "m", seed=8)

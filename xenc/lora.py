@@ -86,7 +86,8 @@ def save_adapter(model:CrossEncoder, # a model with LoRA adapters
     cfg = copy.copy(model.model.peft_config["default"])
     # what PeftModel.from_pretrained needs to put the head back too
     cfg.task_type, cfg.modules_to_save = "SEQ_CLS", list(HEAD)
-    cfg.base_model_name_or_path = model.base_model
+    # the weights the adapters were trained on (a fine-tuned folder, not its origin)
+    cfg.base_model_name_or_path = model.model.config._name_or_path or model.base_model
     state = peft.get_peft_model_state_dict(model.model) | head_parameters(model)
     folder.mkdir(parents=True, exist_ok=True)
     save_file({PREFIX + k: v.detach().cpu().contiguous() for k, v in state.items()},
@@ -106,6 +107,7 @@ def load_adapter_weights(model:CrossEncoder, # a model with the same adapters (`
     mine = {n: p.shape for n, p in _peft().get_peft_model_state_dict(model.model).items()}
     unfit = [k for k, v in lora.items() if mine.get(k) != v.shape]
     unfit += [k for k, v in head.items() if k not in own or own[k].shape != v.shape]
+    unfit += sorted((set(mine) - set(lora)) | (set(own) - set(head)))   # what the file lacks
     if unfit:
         raise ValueError(f"{folder}'s adapters do not fit this model ({sorted(unfit)[:2]}): "
                          "load them with load_adapter(folder).")
@@ -124,6 +126,7 @@ def load_adapter(folder:str|Path, # written by `save_adapter` (or `save_pretrain
     cfg = _peft().LoraConfig.from_pretrained(str(folder))
     with safe_open(str(Path(folder) / ADAPTER_WEIGHTS), "pt") as f:
         out = [k for k in f.keys() if k.endswith(("classifier.weight", "out_proj.weight"))]
+        if not out: raise ValueError(f"{folder} holds no head: save it with save_adapter(model).")
         num_labels = f.get_slice(out[0]).get_shape()[0]
     model = CrossEncoder(base_model or cfg.base_model_name_or_path, num_labels=num_labels,
                          **kwargs)

@@ -136,14 +136,13 @@ REPO_ID = re.compile(r"^([\w.-]+/)?[\w.-]+$")
 def _hub_error(repo_id:str, e:Exception) -> RuntimeError:
     "What to do when the hub refuses a push."
     return RuntimeError(f"could not push to {repo_id} on the hub ({type(e).__name__}: "
-                        f"{str(e)[:200]}): log in (hf auth login) or pass token=...; pass "
-                        "exist_ok=True to push to a repository that exists; check the network "
-                        "and HF_HUB_OFFLINE.")
+                        f"{str(e)[:200]}): log in (hf auth login) or pass token=...; if the "
+                        "repository exists, pass exist_ok=True; check the network and "
+                        "HF_HUB_OFFLINE.")
 
-def _push_card(api, model:CrossEncoder, repo_id:str, card, replace:bool, revision) -> str|None:
-    "The README.md to upload: `card`, or the model's own unless the repository has one to keep."
-    if card is not None: return card
-    if not replace and api.file_exists(repo_id, "README.md", revision=revision): return None
+def _push_card(model:CrossEncoder, repo_id:str, card, keep:bool) -> str|None:
+    "The README.md to upload: `card`, else the model's own unless the repository's is kept."
+    if card is not None or keep: return card
     from xenc.card.build import default_card
     return default_card(model, model_id=repo_id)
 
@@ -172,16 +171,16 @@ def push_to_hub(self:CrossEncoder,
         raise FileNotFoundError(f"{local_model_path} holds no saved model (config.json): save "
                                 "it with model.save_pretrained(folder) first.")
     api = HfApi(token=token)
-    try:
+    try:   # the hub's and the network's errors, named (a local one stays as it is)
         repo_id = api.create_repo(repo_id, private=private, exist_ok=exist_ok or create_pr).repo_id
         if revision is not None: api.create_branch(repo_id, branch=revision, exist_ok=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = local_model_path
-            if folder is None:
-                text = _push_card(api, self, repo_id, card, replace_model_card, revision)
-                folder = self.save_pretrained(tmp, card=text, create_model_card=False)
-            info = api.upload_folder(repo_id=repo_id, folder_path=str(folder),
-                                     commit_message=commit_message or "Add new CrossEncoder model",
-                                     revision=revision, create_pr=create_pr)
-    except Exception as e: raise _hub_error(repo_id, e) from e   # the hub's and the network's
-    return info.commit_url
+        keep = not replace_model_card and api.file_exists(repo_id, "README.md", revision=revision)
+    except Exception as e: raise _hub_error(repo_id, e) from e
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = local_model_path or self.save_pretrained(
+            tmp, card=_push_card(self, repo_id, card, keep), create_model_card=False)
+        try: info = api.upload_folder(repo_id=repo_id, folder_path=str(folder),
+                                      commit_message=commit_message or "Add new CrossEncoder model",
+                                      revision=revision, create_pr=create_pr)
+        except Exception as e: raise _hub_error(repo_id, e) from e
+    return (info.pr_url if create_pr else None) or info.commit_url
