@@ -27,6 +27,14 @@ def module_dir(tmp_path_factory, request):
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
+@pytest.fixture(scope="module")
+def pairs():
+    "40 STS-B test pairs and one pair longer than 64 tokens (a module may define its own `pairs`)."
+    from xenc.data import load_benchmark
+    ds = load_benchmark("stsb", "test").select(range(40))
+    long = ("what does a long document say? " * 3, "a document that runs on and on " * 40)
+    return list(zip(ds["sentence1"][:], ds["sentence2"][:])) + [long]
+
 @pytest.fixture(scope="session")
 def data_dir():
     d = os.environ.get("XENC_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"

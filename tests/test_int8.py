@@ -5,12 +5,6 @@ from xenc.model import CrossEncoder, tiny_cross_encoder
 
 pytest.importorskip("onnxruntime")
 
-@pytest.fixture(scope="module")
-def pairs():
-    ds = load_benchmark("stsb", "test").select(range(40))
-    long = ("what does a long document say? " * 3, "a document that runs on and on " * 40)
-    return list(zip(ds["sentence1"][:], ds["sentence2"][:])) + [long]
-
 def test_int8_linear_is_what_onnx_runtime_computes(tmp_path):
     "The simulation against the runtime: one linear layer, dynamic int8 (uint8 inputs, int8 weights per channel)."
     import onnxruntime as ort

@@ -9,12 +9,6 @@ from xenc.training.loop import TrainConfigError
 
 pytest.importorskip("onnxruntime")
 
-@pytest.fixture(scope="module")
-def pairs():
-    ds = load_benchmark("stsb", "test").select(range(40))
-    long = ("what does a long document say? " * 3, "a document that runs on and on " * 40)
-    return list(zip(ds["sentence1"][:], ds["sentence2"][:])) + [long]
-
 @pytest.fixture(scope="module", params=[1, 3])
 def exported(request, tmp_path_factory):
     "A tiny random model (1 or 3 labels) saved with its ONNX file."
