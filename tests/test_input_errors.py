@@ -1,5 +1,5 @@
 "Input of the wrong kind, anywhere in the public API: an error that names what was passed and what to pass instead."
-import numpy as np, pytest
+import numpy as np, pytest, torch
 from xenc import TrainConfig, train
 from xenc.card.build import model_card
 from xenc.card.read import ModelCard, parse_card
@@ -100,3 +100,45 @@ def test_fit_linear_head_needs_one_score_in_0_1_per_pair():
     m = CrossEncoder(offline_base_model(), device="cpu")
     with pytest.raises(ValueError, match="2 pairs need as many scores in 0..1; got 1"): fit_linear_head(m, [("a", "b"), ("c", "d")], [0.5])
     with pytest.raises(ValueError, match="divide by 5"): fit_linear_head(m, [("a", "b"), ("c", "d")], [4.0, 2.5])
+
+@pytest.mark.parametrize("kw,error,message", [
+    ({"num_labels": "2"}, TypeError, "num_labels must be a whole number without quotes, got str '2'"),
+    ({"num_labels": 0}, ValueError, "num_labels must be a whole number above 0"),
+    ({"max_length": "512"}, TypeError, "max_length must be a whole number without quotes"),
+    ({"activation_fn": "sigmoid"}, TypeError, r"activation_fn must be a module such as torch.nn.Sigmoid\(\)")])
+def test_cross_encoder_options_of_the_wrong_type(tiny_model_dir, kw, error, message):
+    with pytest.raises(error, match=message): CrossEncoder(tiny_model_dir, device="cpu", **kw)
+
+def test_a_batch_size_in_quotes(model):
+    with pytest.raises(TypeError, match="batch_size must be a whole number without quotes"): model.predict([("a", "b")], batch_size="32")
+    with pytest.raises(ValueError, match="batch_size must be a whole number above 0"): model.rank("q", ["a"], batch_size=0)
+
+def test_one_name_for_the_text_columns_and_one_text_to_embed(sts):
+    from xenc.apps.distill import bi_encoder_embeddings
+    from xenc.data import PairDataError, load_pairs
+    with pytest.raises(PairDataError, match=r"text_columns is one name, 'sentence1': pass the pair's two"):
+        load_pairs(sts, text_columns="sentence1")
+    with pytest.raises(TypeError, match="texts is a single str"): bi_encoder_embeddings("one text")
+
+def test_a_loss_called_with_a_string_or_pairs_and_marginmse_with_a_list(model):
+    from xenc.losses import LossInputError, MarginMSELoss
+    bce = BinaryCrossEntropyLoss(model)
+    with pytest.raises(LossInputError, match="got a string where a column belongs"): bce(["ab", "cd"], [0.0])
+    with pytest.raises(LossInputError, match=r"got 3: .*list\(zip\(\*pairs\)\)"): bce([("a", "b")] * 3, [0.0] * 3)
+    columns = (["q1", "q2"], ["p1", "p2"], ["n1", "n2"])
+    margin = MarginMSELoss(model)
+    assert torch.allclose(margin(columns, [0.5, 0.25]), margin(columns, torch.tensor([0.5, 0.25])))
+
+def test_a_pointwise_loss_refuses_data_without_labels(model, sts, tmp_path):
+    cfg = TrainConfig(output_dir=str(tmp_path), max_steps=1, disable_tqdm=True)
+    unlabelled = sts.remove_columns("score")
+    with pytest.raises(TrainConfigError, match="BinaryCrossEntropyLoss learns from labels, but the training data has none"):
+        train(model, cfg, unlabelled)
+    assert not any(tmp_path.iterdir())
+
+def test_a_model_index_of_the_wrong_shape_is_read_with_a_note():
+    text = ("---\nmodel-index:\n- name: m\n  results:\n  - task: text-ranking\n    dataset: stsb\n"
+            "    metrics:\n    - 0.9\n    - type: spearman\n      value: 0.8\n---\n# A card\n")
+    card = parse_card(text)
+    assert card.results[0]["metrics"] == {"spearman": 0.8} and card.results[0]["task"] is None
+    assert any("wrong shape (task, dataset, metrics)" in n for n in card.notes)

@@ -4,7 +4,7 @@ import shutil
 import numpy as np, pytest, torch
 from xenc import TrainConfig, train
 from xenc.data import load_benchmark
-from xenc.lora import has_lora, head_parameters, load_adapter
+from xenc.lora import full_parameters, has_lora, head_parameters, load_adapter
 from xenc.model import CrossEncoder, tiny_cross_encoder
 
 pytest.importorskip("peft")
@@ -22,7 +22,7 @@ def kicked(m, seed=0):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for n, p in m.model.named_parameters():
-            if "lora_B" in n or n in head_parameters(m): p.add_(0.05 * torch.randn(p.shape, generator=g))
+            if "lora_B" in n or n in full_parameters(m): p.add_(0.05 * torch.randn(p.shape, generator=g))
     return m
 
 def test_adapters_start_at_the_base_model_and_train_with_the_head(tiny_model_dir, pairs):
@@ -31,10 +31,16 @@ def test_adapters_start_at_the_base_model_and_train_with_the_head(tiny_model_dir
     m.add_lora(r=4)
     np.testing.assert_allclose(m.predict(pairs), before, atol=1e-6, rtol=0)
     trainable = {n for n, p in m.model.named_parameters() if p.requires_grad}
-    assert trainable == {n for n, _ in m.model.named_parameters() if "lora_" in n} | set(head_parameters(m))
-    assert {"bert.pooler.dense.weight", "classifier.weight"} <= trainable
+    lora = {n for n, _ in m.model.named_parameters() if "lora_" in n}
+    assert trainable == lora | set(full_parameters(m))
+    assert {"bert.pooler.dense.weight", "classifier.weight", "bert.embeddings.LayerNorm.weight",
+            "bert.encoder.layer.1.output.LayerNorm.bias", "bert.encoder.layer.0.attention.self.query.base_layer.bias"} <= trainable
+    assert not any(n.endswith("base_layer.weight") or "word_embeddings" in n for n in trainable)
     assert sum("lora_A" in n for n in trainable) == 2 * 6              # 2 layers, 6 linear layers each
     with pytest.raises(ValueError, match="merge_lora"): m.add_lora()
+    head_only = CrossEncoder(tiny_model_dir, device="cpu").add_lora(r=4, norms=False)
+    trainable = {n for n, p in head_only.model.named_parameters() if p.requires_grad}
+    assert trainable == {n for n in trainable if "lora_" in n} | set(head_parameters(head_only))
 
 def test_packed_and_rectangle_forwards_see_the_adapters(tiny_model_dir, pairs):
     "The packed forward fuses q, k, v only for plain layers: with adapters it must equal transformers' own forward."
@@ -70,6 +76,16 @@ def test_merged_saved_and_reloaded_models_score_as_trained(tiny_model_dir, pairs
     f = folder / "adapter" / "adapter_model.safetensors"
     save_file({k: v for k, v in load_file(f).items() if "classifier" not in k}, f)   # a file without the head
     with pytest.raises(ValueError, match="classifier.weight"): load_adapter_weights(back, folder / "adapter")
+
+def test_merging_gives_back_what_was_trainable_before_the_adapters(tiny_model_dir):
+    m = CrossEncoder(tiny_model_dir, device="cpu")
+    m.model.bert.embeddings.requires_grad_(False)                      # a user's own choice
+    frozen = {n for n, p in m.model.named_parameters() if not p.requires_grad}
+    assert frozen and len(frozen) < len(list(m.model.parameters()))
+    m.add_lora(r=4)
+    assert {n for n, p in m.model.named_parameters() if p.requires_grad and "lora_" not in n} == set(full_parameters(m))
+    m.merge_lora()
+    assert {n for n, p in m.model.named_parameters() if not p.requires_grad} == frozen
 
 def test_a_lora_run_trains_only_adapters_and_head_and_resumes(tiny_model_dir, sts, tmp_path):
     def lora(): return CrossEncoder(tiny_model_dir, device="cpu").add_lora(r=4, dropout=0.0)

@@ -51,6 +51,9 @@ def detect_columns(column_names:Iterable[str], # the dataset's columns
     ("Find the text pair (plus any `negative*` columns after a `query`) and the label among "
      "`column_names`.")
     names = list(column_names)
+    if isinstance(text_columns, str):
+        raise PairDataError(f"text_columns is one name, {text_columns!r}: pass the pair's two, "
+                            f"e.g. text_columns=[{text_columns!r}, 'document'].")
     if text_columns is not None:
         _check_present(names, list(text_columns), "Text columns")
         texts = tuple(text_columns)

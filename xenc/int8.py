@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .model import CrossEncoder, check_pairs
-from .ship import trace_onnx
+from .ship import new_file, trace_onnx
 
 # %% ../nbs/10a_int8.ipynb #e22752a7
 def int8_linear(x:torch.Tensor, # the layer's input `[..., in]`
@@ -162,10 +162,7 @@ def quantize_onnx(model:CrossEncoder, # the cross-encoder (backend "torch", fp32
                  ) -> Path:
     "Write a dynamic int8 ONNX file of `model`, smoothed, its sensitive layers in fp32; its path."
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    path = Path(folder) / file_name
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists: pass overwrite=True to replace it, or another "
-                              "file_name.")
+    path = new_file(Path(folder) / file_name, overwrite)
     if model.backend != "torch": raise ValueError("quantize the model loaded with backend='torch'.")
     calibration = check_pairs(calibration)
     src = smoothed_copy(model, input_ranges(model, calibration), alpha) if alpha else model

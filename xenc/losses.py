@@ -39,9 +39,13 @@ class CrossEncoderLoss(nn.Module):
     def check_columns(self, inputs, n:int|None=None, at_least:int|None=None):
         "The number of text columns, and the same number of rows in each."
         name = type(self).__name__
+        if isinstance(inputs, str) or any(isinstance(c, str) for c in inputs):
+            raise LossInputError(f"{name} takes text columns, lists of texts (e.g. [queries, "
+                                 "documents]), got a string where a column belongs.")
         if n is not None and len(inputs) != n:
             raise LossInputError(f"{name} takes {n} text columns, got {len(inputs)}: pass the "
-                                 f"columns in model order, labels apart.")
+                                 f"columns in model order, labels apart (for a list of pairs: "
+                                 "list(zip(*pairs))).")
         if at_least is not None and len(inputs) < at_least:
             raise LossInputError(f"{name} takes at least {at_least} text columns (query, "
                                  f"positive[, negatives...]), got {len(inputs)}.")
@@ -300,8 +304,8 @@ Allan Hanbury},
     def forward(self, inputs, labels) -> Tensor:
         n = self.check_columns(inputs, at_least=3)
         k = len(inputs) - 2
-        labels = (torch.stack(list(labels)) if isinstance(labels, (list, tuple))
-                  else torch.as_tensor(labels))
+        tensors = isinstance(labels, (list, tuple)) and all(torch.is_tensor(l) for l in labels)
+        labels = torch.stack(list(labels)) if tensors and labels else torch.as_tensor(labels)
         labels = labels.to(self.model.device)
         if labels.shape == (n, k + 1):
             labels = labels[:, :1] - labels[:, 1:]       # teacher scores -> margins

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
-from .batches import TruncationCount, check_pairs, pad_rows, tokenize_pairs
+from .batches import TruncationCount, check_count, check_pairs, pad_rows, tokenize_pairs
 from .fmt import xenc_version
 
 # %% ../nbs/01_model.ipynb #3b6a1601
@@ -139,6 +139,13 @@ def _max_length(asked:int|None, model, tokenizer) -> int:
         warnings.warn(f"max_length={asked} is more than this model's {limit} positions: "
                       f"clamped to {limit}.", stacklevel=3)
     return min(asked, limit)
+def _check_options(num_labels, max_length, activation_fn):
+    "An option of the wrong type: a named error before anything loads."
+    check_count(num_labels, "num_labels")
+    if not isinstance(max_length, int): check_count(max_length, "max_length")   # (0: below)
+    if activation_fn is not None and not callable(activation_fn):
+        raise TypeError("activation_fn must be a module such as torch.nn.Sigmoid(), got "
+                        f"{type(activation_fn).__name__} {activation_fn!r}.")
 def _head_config(src:str, kw:dict, num_labels:int|None):
     "The config of `src` with its number of labels settled, and whether a head was saved."
     try: config = AutoConfig.from_pretrained(src, **kw)
@@ -200,6 +207,7 @@ class CrossEncoder(nn.Module):
                  model_kwargs:dict|None=None, # backend="onnx": {"file_name": "onnx/model.onnx"}
                 ):
         super().__init__()
+        _check_options(num_labels, max_length, activation_fn)
         src = str(model_name_or_path)
         kw = dict(trust_remote_code=trust_remote_code, revision=revision,
                   local_files_only=local_files_only)
@@ -304,11 +312,13 @@ def save_pretrained(self:CrossEncoder,
     act = activation_path(self.activation_fn)
     if card is None and create_model_card and self.folder_card: card = self.folder_card(path)
     ad = self.adapters if self.adapters and self.adapters.present(self) else None
-    src = ad.merged(self) if ad else self   # adapters: the merged weights, and the adapters
+    # adapters: the merged weights, and the adapters
+    merged = ad.merged_state(self) if ad else None
     tmp = Path(tempfile.mkdtemp(prefix=".xenc-save-", dir=path))
     try:
-        src.model.config.sentence_transformers = {"activation_fn": act, "version": "xenc"}
-        with quiet_transformers(): src.model.save_pretrained(tmp, safe_serialization=True)
+        self.model.config.sentence_transformers = {"activation_fn": act, "version": "xenc"}
+        with quiet_transformers():
+            self.model.save_pretrained(tmp, state_dict=merged, safe_serialization=True)
         if ad: ad.save(self, tmp)
         self.tokenizer.save_pretrained(tmp)   # with max_length as its model_max_length
         (tmp / "config_sentence_transformers.json").write_text(json.dumps(
@@ -325,7 +335,7 @@ CrossEncoder.save = CrossEncoder.save_pretrained   # sentence-transformers' othe
 
 # (model, folder) -> the card a plain save writes (None: none); set by xenc.card.build
 CrossEncoder.folder_card = None
-# set by xenc.lora: .present(model), .merged(model) (a copy), .save(model, folder), .load(...)
+# set by xenc.lora: .present(model), .merged_state(model), .save(model, folder), .load(...)
 CrossEncoder.adapters = None
 
 # %% ../nbs/01a_predict.ipynb #ba7a95dd

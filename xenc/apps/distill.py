@@ -18,6 +18,7 @@ from datasets import Dataset, concatenate_datasets
 from transformers import AutoTokenizer
 
 from ..data import PairColumns, PairDataError, detect_columns
+from ..batches import check_texts
 from ..model import check_pairs, offline_base_model, quiet_transformers
 
 # %% ../../nbs/08_distill.ipynb #641bf5ba
@@ -50,6 +51,7 @@ def bi_encoder_embeddings(
 ) -> torch.Tensor:
     ("Mean-pooled, L2-normalised embeddings `[N, d]`, as sentence-transformers computes them for "
      "this kind of model.")
+    texts = check_texts(texts)   # (one string would be embedded letter by letter)
     src = str(path or offline_base_model())
     tok = AutoTokenizer.from_pretrained(src)
     with quiet_transformers():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 # (the seed cards, from here too)
 from .repair import (front_matter, repair_mojibake, seed_card, seed_cards,  # noqa: F401
                               seeds_dir)  # noqa: F401
+from .repair import _typed_front
 
 # %% ../../nbs/05b_card_read.ipynb #1731e14b
 @dataclass
@@ -256,31 +257,6 @@ def _evaluation(secs, card:ModelCard, front_results:list):
                 r["primary"] = primary
     card.results = results
     if not card.evaluator: card.evaluator = None
-
-# %% ../../nbs/05b_card_read.ipynb #3948bd78
-_FRONT_TYPES = {"base_model": (str, list), "language": (str, list), "license": (str,),
-                "tags": (list,), "pipeline_tag": (str,), "library_name": (str,),
-                "datasets": (str, list), "model-index": (list,), "co2_eq_emissions": (dict,)}
-
-def _typed_front(fm, notes:list) -> dict:
-    ("The front matter with each wrongly typed key dropped and named in a note (a card is read, "
-     "never refused).")
-    if not isinstance(fm, dict):
-        if fm is not None:
-            notes.append(f"the YAML front matter is a {type(fm).__name__}, not a mapping of keys: "
-                         f"ignored")
-        return {}
-    out = {}
-    for k, v in fm.items():
-        want = _FRONT_TYPES.get(k)
-        if want and v is not None and not isinstance(v, want):
-            notes.append(f"front matter {k!r} is a {type(v).__name__} ({str(v)[:40]!r}), not a "
-                         f"{' or '.join(t.__name__ for t in want)}: ignored")
-        else: out[k] = v
-    results = [r for mi in out.get("model-index") or [] if isinstance(mi, dict)
-               for r in (mi.get("results") or []) if isinstance(r, dict)]
-    out["model-index"] = [{"results": results}] if results else None
-    return out
 
 # %% ../../nbs/05b_card_read.ipynb #6de15e9f
 def parse_card(

@@ -161,3 +161,38 @@ def front_matter(text:str, # a card's text
     if "\n" in raw:
         notes.append(f"the YAML front matter does not parse ({err}); read it by its keys instead")
     return _collapsed_yaml(raw), body, notes
+
+# %% ../../nbs/05a_card_repair.ipynb #3948bd78
+_FRONT_TYPES = {"base_model": (str, list), "language": (str, list), "license": (str,),
+                "tags": (list,), "pipeline_tag": (str,), "library_name": (str,),
+                "datasets": (str, list), "model-index": (list,), "co2_eq_emissions": (dict,)}
+
+def _typed_front(fm, notes:list) -> dict:
+    ("The front matter with each wrongly typed key dropped and named in a note (a card is read, "
+     "never refused).")
+    if not isinstance(fm, dict):
+        if fm is not None:
+            notes.append(f"the YAML front matter is a {type(fm).__name__}, not a mapping of keys: "
+                         f"ignored")
+        return {}
+    out = {}
+    for k, v in fm.items():
+        want = _FRONT_TYPES.get(k)
+        if want and v is not None and not isinstance(v, want):
+            notes.append(f"front matter {k!r} is a {type(v).__name__} ({str(v)[:40]!r}), not a "
+                         f"{' or '.join(t.__name__ for t in want)}: ignored")
+        else: out[k] = v
+    results = [_front_result(r, notes) for mi in out.get("model-index") or []
+               if isinstance(mi, dict) for r in (mi.get("results") or []) if isinstance(r, dict)]
+    out["model-index"] = [{"results": results}] if results else None
+    return out
+
+def _front_result(r:dict, notes:list) -> dict:
+    "One model-index result with each part of the wrong shape dropped and named in a note."
+    out = {k: r[k] if isinstance(r.get(k), dict) else {} for k in ("task", "dataset")}
+    metrics = r.get("metrics") if isinstance(r.get("metrics"), list) else []
+    out["metrics"] = [m for m in metrics if isinstance(m, dict) and {"type", "value"} <= m.keys()]
+    bad = [k for k in ("task", "dataset") if r.get(k) is not None and not out[k]]
+    bad += ["metrics"] if len(out["metrics"]) != len(r.get("metrics") or []) else []
+    if bad: notes.append(f"model-index result parts of the wrong shape ({', '.join(bad)}): ignored")
+    return out

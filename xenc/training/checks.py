@@ -8,6 +8,7 @@ __all__ = ['check_config', 'check_schedule', 'check_labels', 'check_dataset', 'b
            'probe_attention', 'run_summary', 'run_done']
 
 # %% ../../nbs/03a_checks.ipynb #de99314c
+import inspect
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -106,7 +107,13 @@ def check_labels(loss_fn, # the training loss; its `label_range` (if any) bounds
                  ds:Dataset, # the training pairs
                  cols:PairColumns, # their label column
                 ):
-    "Refuse labels outside the loss's range, naming the first one and the fix."
+    "Refuse labels outside the loss's range, or none for a loss that needs them; name the fix."
+    wants = inspect.signature(loss_fn.forward).parameters.get("labels")
+    if cols.label is None and wants is not None and wants.default is inspect.Parameter.empty:
+        raise TrainConfigError(f"{type(loss_fn).__name__} learns from labels, but the training "
+                               f"data has none (columns {ds.column_names}): add a 'label' or "
+                               "'score' column, or train (query, positive) pairs with "
+                               "MultipleNegativesRankingLoss.")
     lo_ok, hi_ok = getattr(loss_fn, "label_range", None) or (None, None)
     if lo_ok is None or cols.label is None or not len(ds): return
     try: y = np.asarray(ds[cols.label][:], dtype=float)
