@@ -77,6 +77,8 @@ def main():
     ap.add_argument("--max-train", type=int); ap.add_argument("--one", nargs=3)
     args = ap.parse_args()
     if args.one: return one(args.one[0], float(args.one[1]), int(args.one[2]), args)
+    unknown = set(args.kinds.split(",")) - {"full", "lora", "lora-head"}
+    if unknown: ap.error(f"--kinds: unknown {sorted(unknown)}; choose among full, lora, lora-head")
     header(" ".join(sys.argv[1:]))
     base = [sys.executable, sys.argv[0], "--epochs", str(args.epochs), "--rank", str(args.rank),
             "--dropout", str(args.dropout)]

@@ -142,3 +142,15 @@ def test_a_model_index_of_the_wrong_shape_is_read_with_a_note():
     card = parse_card(text)
     assert card.results[0]["metrics"] == {"spearman": 0.8} and card.results[0]["task"] is None
     assert any("wrong shape (task, dataset, metrics)" in n for n in card.notes)
+
+def test_counts_from_numpy_are_whole_numbers(model):
+    from xenc.batches import check_count
+    assert check_count(np.int64(32), "batch_size") == 32
+    assert len(model.predict([("a", "b")], batch_size=np.int64(8))) == 1
+    with pytest.raises(TypeError, match="got bool True"): check_count(True, "batch_size")
+
+@pytest.mark.parametrize("metrics", ["0.9", "true", "[]", "{type: spearman}"])
+def test_a_model_index_metrics_value_of_any_shape_is_read(metrics):
+    card = parse_card(f"---\nmodel-index:\n- name: m\n  results:\n  - metrics: {metrics}\n---\n# A card\n")
+    assert card.results[0]["metrics"] == {}
+    assert any("wrong shape (metrics)" in n for n in card.notes) == (metrics != "[]")

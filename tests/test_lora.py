@@ -87,7 +87,7 @@ def test_merging_gives_back_what_was_trainable_before_the_adapters(tiny_model_di
     m.merge_lora()
     assert {n for n, p in m.model.named_parameters() if not p.requires_grad} == frozen
 
-def test_a_lora_run_trains_only_adapters_and_head_and_resumes(tiny_model_dir, sts, tmp_path):
+def test_a_lora_run_trains_only_what_add_lora_trains_and_resumes(tiny_model_dir, sts, tmp_path):
     def lora(): return CrossEncoder(tiny_model_dir, device="cpu").add_lora(r=4, dropout=0.0)
     cfg = TrainConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=6, save_steps=2, learning_rate=1e-2,
                       logging_steps=1, disable_tqdm=True, seed=3)

@@ -8,7 +8,7 @@ __all__ = ['check_pairs', 'check_texts', 'check_count', 'TruncationCount', 'toke
            'length_sorted_batches', 'make_batch', 'epoch_batches']
 
 # %% ../nbs/00a_batches.ipynb #22e01b1e
-import math, warnings
+import math, numbers, warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -64,7 +64,7 @@ def check_count(value, # a count: a batch size, a number of labels, a length
                 none:bool=True, # whether None (the default) is allowed
                ):
     "`value` when it is a positive int (or None where allowed), else a clear error."
-    whole = isinstance(value, int) and not isinstance(value, bool)
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)   # numpy's too
     if (value is None and none) or (whole and value > 0): return value
     quoted = isinstance(value, str) and value.strip().isdigit()
     hint = " above 0" if whole else " without quotes" if quoted else ""

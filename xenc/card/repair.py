@@ -190,9 +190,11 @@ def _typed_front(fm, notes:list) -> dict:
 def _front_result(r:dict, notes:list) -> dict:
     "One model-index result with each part of the wrong shape dropped and named in a note."
     out = {k: r[k] if isinstance(r.get(k), dict) else {} for k in ("task", "dataset")}
-    metrics = r.get("metrics") if isinstance(r.get("metrics"), list) else []
+    raw = r.get("metrics")
+    metrics = raw if isinstance(raw, list) else []
     out["metrics"] = [m for m in metrics if isinstance(m, dict) and {"type", "value"} <= m.keys()]
     bad = [k for k in ("task", "dataset") if r.get(k) is not None and not out[k]]
-    bad += ["metrics"] if len(out["metrics"]) != len(r.get("metrics") or []) else []
+    if raw is not None and (not isinstance(raw, list) or len(out["metrics"]) != len(raw)):
+        bad.append("metrics")
     if bad: notes.append(f"model-index result parts of the wrong shape ({', '.join(bad)}): ignored")
     return out

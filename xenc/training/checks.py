@@ -108,7 +108,8 @@ def check_labels(loss_fn, # the training loss; its `label_range` (if any) bounds
                  cols:PairColumns, # their label column
                 ):
     "Refuse labels outside the loss's range, or none for a loss that needs them; name the fix."
-    wants = inspect.signature(loss_fn.forward).parameters.get("labels")
+    try: wants = inspect.signature(getattr(loss_fn, "forward", loss_fn)).parameters.get("labels")
+    except (TypeError, ValueError): wants = None   # (a callable Python cannot read)
     if cols.label is None and wants is not None and wants.default is inspect.Parameter.empty:
         raise TrainConfigError(f"{type(loss_fn).__name__} learns from labels, but the training "
                                f"data has none (columns {ds.column_names}): add a 'label' or "

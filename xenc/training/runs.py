@@ -184,7 +184,7 @@ def load_weights(model:CrossEncoder, # its weights are replaced in place
                  folder, # a checkpoint (or saved model) folder
                 ):
     "Load the weights saved in `folder` (safetensors) into `model`."
-    if model.adapters and model.adapters.present(model):   # LoRA: only adapters and head change
+    if model.adapters and model.adapters.present(model):   # LoRA: only what add_lora trains changes
         return model.adapters.load(model, folder)
     saved = CrossEncoder(folder, device=str(model.device)).model.state_dict()
     model.model.load_state_dict(saved)
